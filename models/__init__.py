@@ -1,0 +1,24 @@
+"""The database: directory, cases, events, clocks and the notification outbox.
+
+Nothing here imports the engine, the flows or the interfaces.
+"""
+
+from models.base import Base
+from models.cases import Case, CaseEvent, Clock, Notification, NotificationAttempt
+from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Clock",
+    "Dwelling",
+    "Landlord",
+    "Notification",
+    "NotificationAttempt",
+    "Organisation",
+    "Resident",
+    "Site",
+    "Staff",
+    "StaffSite",
+]

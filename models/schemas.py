@@ -1,0 +1,161 @@
+"""Pydantic schemas: the directory file (input) and the views of cases (output)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.directory import ORGANISATION_WIDE_ROLES
+
+SiteKind = Literal["residence", "cada", "traveller_site"]
+Role = Literal[
+    "agent", "gs", "rgls", "dgls", "juriste", "social_worker", "cada_manager", "landlord", "admin"
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganisationIn(Strict):
+    id: str = "default"
+    name: str
+    timezone: str = "Europe/Paris"
+    language: Literal["fr", "en"] = "fr"
+    address: str | None = None
+    base_url: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class LandlordIn(Strict):
+    id: str
+    name: str
+
+
+class SiteIn(Strict):
+    id: str
+    name: str
+    kind: SiteKind
+    landlord: str | None = None
+    town: str | None = None
+    address: str | None = None
+
+
+class DwellingIn(Strict):
+    id: str
+    site: str
+    label: str
+    landlord: str | None = None
+
+
+class ContactIn(Strict):
+    email: str | None = None
+    phone: str | None = None
+
+
+class ResidentIn(Strict):
+    id: str
+    name: str
+    dwelling: str | None = None
+    contact: ContactIn = Field(default_factory=ContactIn)
+    consent: bool = False
+
+
+class StaffIn(Strict):
+    id: str
+    name: str
+    role: Role
+    sites: list[str] | Literal["all"] = Field(default_factory=list)
+    landlord: str | None = None
+    notify: list[str] = Field(default_factory=list)
+    language: Literal["fr", "en"] | None = None
+    active: bool = True
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _one_url(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _scope(self) -> StaffIn:
+        if self.sites == "all" and self.role not in ORGANISATION_WIDE_ROLES:
+            raise ValueError(
+                f"{self.id}: only {', '.join(ORGANISATION_WIDE_ROLES)} may have `sites: all`"
+            )
+        if self.role == "landlord" and not self.landlord:
+            raise ValueError(f"{self.id}: a landlord user needs `landlord: <id>`")
+        return self
+
+
+class DirectoryFile(Strict):
+    organisation: OrganisationIn
+    landlords: list[LandlordIn] = Field(default_factory=list)
+    sites: list[SiteIn] = Field(default_factory=list)
+    dwellings: list[DwellingIn] = Field(default_factory=list)
+    staff: list[StaffIn] = Field(default_factory=list)
+    residents: list[ResidentIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> DirectoryFile:
+        """Every reference must point inside the file or already be in the database; the file's
+        own references are checked here, the rest when it is imported."""
+        problems = []
+        for what, items in (
+            ("landlord", self.landlords),
+            ("site", self.sites),
+            ("dwelling", self.dwellings),
+            ("staff", self.staff),
+            ("resident", self.residents),
+        ):
+            ids = [i.id for i in items]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"{what} ids twice: {', '.join(dupes)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class EventView(BaseModel):
+    seq: int
+    trigger: str
+    from_: str | None = Field(serialization_alias="from")
+    to: str
+    actor: str
+    role: str
+    at: datetime
+    payload: dict[str, Any]
+
+
+class ClockView(BaseModel):
+    id: int
+    name: str
+    kind: str
+    due_at: datetime
+    action: str
+    status: str
+    rule: str
+    recipients: list[str]
+
+
+class CaseView(BaseModel):
+    id: int
+    reference: str
+    process: str
+    version: int
+    state: str
+    state_label: str
+    closed: bool
+    resident: str
+    resident_name: str
+    dwelling: str | None
+    site: str
+    opened_at: datetime
+    closed_at: datetime | None
+    record_version: int
+    data: dict[str, Any]
+    allowed_triggers: list[str]
+    history: list[EventView]
+    clocks: list[ClockView]
