@@ -1,0 +1,125 @@
+"""The audit trail: each event carries the hash of the one before it in its case.
+
+Editing, removing or reordering an event breaks the chain, and `verify` says where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cases import Case, CaseEvent
+
+GENESIS = "0" * 64
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    *,
+    case_id: int,
+    seq: int,
+    at: datetime,
+    actor_id: str,
+    role: str,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        {
+            "case": case_id,
+            "seq": seq,
+            "at": _iso(at),
+            "actor": actor_id,
+            "role": role,
+            "trigger": trigger,
+            "from": from_state,
+            "to": to_state,
+            "payload": payload,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def hash_of(event: CaseEvent) -> str:
+    return event_hash(
+        case_id=event.case_id,
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        role=event.role,
+        trigger=event.trigger,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        payload=event.payload,
+        prev_hash=event.prev_hash,
+    )
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    case_id: int
+    seq: int | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"dossier C-{self.case_id}"
+        if self.seq is not None:
+            where += f", événement n° {self.seq}"
+        return f"{where} : {self.reason}"
+
+
+def check_case(case: Case, events: Iterable[CaseEvent]) -> ChainBreak | None:
+    """The first break in one case's chain, or None when it is intact."""
+    prev = GENESIS
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainBreak(
+                case.id, expected_seq, f"événement manquant ou déplacé (trouvé n° {event.seq})"
+            )
+        if event.prev_hash != prev:
+            return ChainBreak(
+                case.id, event.seq, "ne suit pas l'événement précédent (ordre modifié)"
+            )
+        if hash_of(event) != event.hash:
+            return ChainBreak(case.id, event.seq, "contenu modifié (empreinte invalide)")
+        prev = event.hash
+        expected_seq += 1
+    if expected_seq - 1 != case.last_seq or prev != (case.last_hash or GENESIS):
+        return ChainBreak(
+            case.id,
+            case.last_seq,
+            f"la chaîne s'arrête au n° {expected_seq - 1} alors que le dossier en compte "
+            f"{case.last_seq} (événement supprimé)",
+        )
+    return None
+
+
+def iter_breaks(session: Session, case_id: int | None = None) -> Iterator[ChainBreak]:
+    query = select(Case).order_by(Case.id)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    for case in session.scalars(query).yield_per(500):
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+        broken = check_case(case, events)
+        if broken:
+            yield broken

@@ -1,0 +1,81 @@
+"""Due times of clocks, from a definition, the case data and the organisation's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from processes.calendar import (
+    PARIS,
+    add_months,
+    add_working_days,
+    at_local_time,
+    format_local,
+    local,
+    next_working_day_from,
+    parse_moment,
+)
+from processes.definition import ClockDef, Delay
+
+
+def effective_delay(clock: ClockDef, process: str, settings: Mapping[str, Any] | None) -> Delay:
+    """The definition's delay, unless the organisation overrides it in its settings.
+
+    settings: {"clocks": {"hygiene.reported_plan_first_visit": {"amount": 7}}}
+    """
+    overrides = ((settings or {}).get("clocks") or {}).get(f"{process}.{clock.name}")
+    if not overrides:
+        return clock.delay
+    return Delay.model_validate({**clock.delay.model_dump(), **dict(overrides)})
+
+
+def anchor_time(clock: ClockDef, entered_at: datetime, data: Mapping[str, Any]) -> datetime | None:
+    if clock.anchor == "entered":
+        return entered_at
+    value = data.get(clock.anchor.removeprefix("data."))
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    return parse_moment(str(value))
+
+
+def apply_delay(anchor: datetime, delay: Delay) -> datetime:
+    """Add a delay to an instant, counting in Paris time (DST and holidays included)."""
+    if delay.unit == "minutes":
+        return anchor + timedelta(minutes=delay.amount)
+    if delay.unit == "hours":
+        return anchor + timedelta(hours=delay.amount)
+    moment = local(anchor, PARIS)
+    if delay.unit == "days":
+        day = moment.date() + timedelta(days=delay.amount)
+    elif delay.unit == "working_days":
+        day = add_working_days(moment.date(), delay.amount)
+    else:
+        day = add_months(moment.date(), delay.amount)
+    if delay.next_working_day:
+        day = next_working_day_from(day)
+    wall = delay.at if delay.at is not None else moment.timetz().replace(tzinfo=None)
+    return at_local_time(day, wall, PARIS)
+
+
+def due_time(
+    clock: ClockDef,
+    *,
+    process: str,
+    entered_at: datetime,
+    data: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
+) -> tuple[datetime, str] | None:
+    """When the clock is due and the rule, in words; None when its anchor is not set yet."""
+    anchor = anchor_time(clock, entered_at, data)
+    if anchor is None:
+        return None
+    delay = effective_delay(clock, process, settings)
+    due = apply_delay(anchor, delay)
+    origin = (
+        "l'entrée dans l'état" if clock.anchor == "entered" else clock.anchor.removeprefix("data.")
+    )
+    rule = f"{clock.label} : {delay.describe(f'{origin} ({format_local(anchor)})')}"
+    return due, rule

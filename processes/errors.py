@@ -1,0 +1,89 @@
+"""Refusals: what the engine says when it will not do what was asked. Nothing is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Pydantic speaks English; staff read French. The commonest errors, in their words.
+_FRENCH = {
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu",
+    "string_type": "texte attendu",
+    "bool_parsing": "oui/non attendu (true/false)",
+    "int_parsing": "nombre entier attendu",
+    "decimal_parsing": "montant invalide (ex. 12,50)",
+    "date_parsing": "date invalide (attendu : 2026-11-30)",
+    "date_from_datetime_parsing": "date invalide (attendu : 2026-11-30)",
+    "datetime_parsing": "date-heure invalide (attendu : 2026-11-30T10:00)",
+    "datetime_from_date_parsing": "date-heure invalide (attendu : 2026-11-30T10:00)",
+}
+
+
+def french_error(error: Any) -> str:
+    """One pydantic error in French, with what was expected when pydantic says it."""
+    kind = error.get("type", "")
+    if kind == "literal_error":
+        expected = (error.get("ctx") or {}).get("expected", "")
+        return f"valeur non permise « {error.get('input')} » (attendu : {expected})"
+    return _FRENCH.get(kind, str(error.get("msg", "")))
+
+
+class Refusal(Exception):
+    """A request the rules do not allow. The message is for people, in French first."""
+
+    code = "refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        case_id: int | None = None,
+        state: str | None = None,
+        allowed: list[str] | None = None,
+    ) -> None:
+        self.message = message
+        self.case_id = case_id
+        self.state = state
+        self.allowed = allowed or []
+        super().__init__(self.full_message())
+
+    def full_message(self) -> str:
+        parts = []
+        if self.case_id is not None:
+            where = f"dossier C-{self.case_id}"
+            if self.state:
+                where += f" (état « {self.state} »)"
+            parts.append(where)
+        parts.append(self.message)
+        text = " : ".join(parts)
+        if self.case_id is not None and self.state is not None:
+            allowed = ", ".join(self.allowed) if self.allowed else "aucun"
+            text += f". Déclencheurs permis ici : {allowed}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "error": self.code,
+            "message": self.full_message(),
+            "case": self.case_id,
+            "state": self.state,
+            "allowed": self.allowed,
+        }
+
+
+class NotFound(Refusal):
+    code = "not_found"
+
+
+class Forbidden(Refusal):
+    code = "forbidden"
+
+
+class InvalidPayload(Refusal):
+    code = "invalid_payload"
+
+
+class Conflict(Refusal):
+    """Someone else changed the case first (optimistic locking)."""
+
+    code = "conflict"
