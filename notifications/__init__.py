@@ -1,0 +1,1 @@
+"""Who is told what, in which words, over which channel: routing, templates, the outbox."""

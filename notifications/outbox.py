@@ -1,0 +1,128 @@
+"""The outbox: notification rows written in the engine's transaction, delivered later by a flow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cases import Case, Clock, Notification
+from models.directory import Dwelling, Organisation, Resident, Site
+from notifications.render import privacy_for, render
+from notifications.routing import Recipient, resolve
+from processes.calendar import format_local, parse_moment
+
+CONSOLE_URL = "console://"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
+    if recipient.staff is not None:
+        return list(recipient.staff.notify or []) or [CONSOLE_URL]
+    resident = recipient.resident
+    assert resident is not None
+    # Residents are reached through the organisation's own gateway, when it has one.
+    template = settings.get("resident_channel")
+    if template and resident.email:
+        return [str(template).format(email=resident.email, phone=resident.phone or "")]
+    return [CONSOLE_URL]
+
+
+def case_context(session: Session, case: Case, definition: Any) -> dict[str, Any]:
+    org = session.scalars(select(Organisation).limit(1)).first()
+    resident = session.get(Resident, case.resident_id)
+    dwelling = session.get(Dwelling, case.dwelling_id) if case.dwelling_id else None
+    site = session.get(Site, case.site_id)
+    base_url = (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
+    state = definition.state(case.state)
+    return {
+        "organisation": org.name if org else "",
+        "case_ref": case.reference,
+        "case_id": case.id,
+        "link": f"{base_url}/cases/{case.id}",
+        "process": definition.name,
+        "process_label": definition.label,
+        "process_label_en": definition.label_en,
+        "state": case.state,
+        "state_label": state.label,
+        "state_label_en": state.label_en,
+        "resident": resident.name if resident else case.resident_id,
+        "dwelling": dwelling.label if dwelling else "",
+        "site": site.name if site else case.site_id,
+        "data": case.data,
+        "fmt": _format_any,
+    }
+
+
+def queue_notice(
+    session: Session,
+    *,
+    case: Case,
+    definition: Any,
+    template: str,
+    recipients: tuple[str, ...],
+    source_key: str,
+    now: datetime,
+    actor_id: str | None,
+    extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Route, render and store one notice: one outbox row per recipient and channel."""
+    org = session.scalars(select(Organisation).limit(1)).first()
+    settings = dict(org.settings or {}) if org else {}
+    language = org.language if org else "fr"
+    context = case_context(session, case, definition)
+    clock: Clock | None = (extra or {}).get("clock")
+    context.update({k: v for k, v in (extra or {}).items() if k != "clock"})
+    context["clock_label"] = ""
+    context["due_at"] = ""
+    if clock is not None:
+        context["clock_label"] = clock.rule.split(" : ", 1)[0]
+        context["due_at"] = format_local(clock.due_at)
+        context["clock_kind"] = clock.kind
+    rows: list[Notification] = []
+    for recipient in resolve(session, case, recipients, actor_id=actor_id):
+        person_language = (
+            recipient.staff.language if recipient.staff and recipient.staff.language else language
+        )
+        for index, url in enumerate(channels_for(recipient, settings)):
+            privacy = privacy_for(url, sensitive_process=definition.sensitive)
+            subject, body = render(
+                template,
+                person_language,
+                dict(context, recipient=_name(recipient), recipient_role=recipient.role),
+                privacy=privacy,
+            )
+            row = Notification(
+                case_id=case.id,
+                recipient_staff_id=recipient.staff.id if recipient.staff else None,
+                recipient_resident_id=recipient.resident.id if recipient.resident else None,
+                recipient_role=recipient.role,
+                channel_url=url,
+                kind=template,
+                subject=subject,
+                body=body,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                idempotency_key=f"{source_key}:{recipient.key}:{index}",
+                created_at=now,
+                note=recipient.note,
+            )
+            session.add(row)
+            rows.append(row)
+    return rows
+
+
+def _format_any(value: datetime | str | None) -> str:
+    if isinstance(value, str):
+        return format_local(parse_moment(value)) if value else ""
+    return format_local(value)
+
+
+def _name(recipient: Recipient) -> str:
+    if recipient.staff is not None:
+        return recipient.staff.name
+    assert recipient.resident is not None
+    return recipient.resident.name

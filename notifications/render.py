@@ -1,0 +1,63 @@
+"""Messages from Jinja2 templates, French first, English on the organisation's setting.
+
+Each template defines three blocks: `subject`, `body` (email to staff: may name the resident
+and the dwelling) and `short` (chat, SMS: case reference, what is due and when, a link,
+nothing else). Which one a channel gets is its privacy level.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("fr", "en")
+# Channels that carry the full message; every other Apprise scheme is third-party (chat, SMS).
+FULL_DETAIL_SCHEMES = frozenset({"mailto", "mailtos", "console"})
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else url.lower()
+
+
+def privacy_for(url: str, *, sensitive_process: bool) -> str:
+    """`full` or `minimal`: sensitive processes (asylum) are minimal everywhere."""
+    if sensitive_process:
+        return "minimal"
+    return "full" if scheme(url) in FULL_DETAIL_SCHEMES else "minimal"
+
+
+def render(kind: str, language: str, context: dict[str, Any], *, privacy: str) -> tuple[str, str]:
+    """(subject, body) of a notification kind in a language, for a privacy level."""
+    env = environment()
+    language = language if language in LANGUAGES else "fr"
+    try:
+        template = env.get_template(f"{language}/{kind}.j2")
+    except TemplateNotFound:
+        template = env.get_template(f"{language}/_generic.j2")
+    ctx = template.new_context(dict(context, kind=kind))
+    subject = "".join(template.blocks["subject"](ctx)).strip()
+    block = "body" if privacy == "full" else "short"
+    body = "".join(template.blocks[block](ctx)).strip()
+    if privacy != "full":
+        subject = (
+            "".join(template.blocks["short_subject"](ctx)).strip()
+            if ("short_subject" in template.blocks)
+            else subject
+        )
+    return subject, body

@@ -1,0 +1,88 @@
+"""Who gets a notification: staff by role and site, the direction, the planner, the resident.
+
+A role with nobody in it on the case's site falls back to the organisation's admins, and the
+fallback is written on the notification so that someone fixes the directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models.cases import Case
+from models.directory import Resident, Staff, StaffSite
+
+# The direction hears of escalations wherever the case is (hygiene.md: "every dgls").
+ORGANISATION_WIDE = frozenset({"dgls"})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    role: str
+    staff: Staff | None = None
+    resident: Resident | None = None
+    note: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.staff is not None:
+            return f"staff:{self.staff.id}"
+        assert self.resident is not None
+        return f"resident:{self.resident.id}"
+
+
+def staff_with_role(session: Session, role: str, site_id: str) -> list[Staff]:
+    query = select(Staff).where(Staff.role == role, Staff.active.is_(True))
+    if role not in ORGANISATION_WIDE:
+        covering = select(StaffSite.staff_id).where(StaffSite.site_id == site_id)
+        query = query.where(or_(Staff.all_sites.is_(True), Staff.id.in_(covering)))
+    return list(session.scalars(query.order_by(Staff.id)))
+
+
+def admins(session: Session) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff).where(Staff.role == "admin", Staff.active.is_(True)).order_by(Staff.id)
+        )
+    )
+
+
+def resolve(
+    session: Session, case: Case, recipients: Iterable[str], *, actor_id: str | None = None
+) -> list[Recipient]:
+    """The people behind a notice's recipient names, each once."""
+    found: dict[str, Recipient] = {}
+
+    def add(recipient: Recipient) -> None:
+        found.setdefault(recipient.key, recipient)
+
+    for name in recipients:
+        if name == "resident":
+            resident = session.get(Resident, case.resident_id)
+            if resident is not None and resident.consent and (resident.email or resident.phone):
+                add(Recipient("resident", resident=resident))
+            continue
+        if name in ("actor", "planner"):
+            staff_id = actor_id if name == "actor" else _planner(case.data)
+            staff = session.get(Staff, staff_id) if staff_id else None
+            if staff is not None and staff.active:
+                add(Recipient(staff.role, staff=staff))
+            continue
+        people = staff_with_role(session, name, case.site_id)
+        if people:
+            for staff in people:
+                add(Recipient(name, staff=staff))
+            continue
+        note = f"aucun « {name} » pour le site {case.site_id} : envoyé à l'administration"
+        for admin in admins(session):
+            add(Recipient(name, staff=admin, note=note))
+    return list(found.values())
+
+
+def _planner(data: dict[str, Any]) -> str | None:
+    planner = data.get("visit_planned_by")
+    return str(planner) if planner else None
