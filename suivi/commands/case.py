@@ -1,0 +1,200 @@
+"""`suivi case open|fire|show|list`: follow a resident's case through its process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cases import Case
+from models.schemas import CaseView
+from models.views import case_view
+from processes import engine, registry
+from processes.calendar import format_local
+from suivi.common import (
+    DataOption,
+    JsonOption,
+    NowOption,
+    console,
+    fail,
+    parse_data,
+    print_json,
+    resolve_now,
+    unit_of_work,
+)
+
+case_app = typer.Typer(help="Dossiers : ouvrir, déclencher, consulter.", no_args_is_help=True)
+
+
+def parse_case_id(text: str) -> int:
+    """Accept `12` and `C-12`: staff copy the reference from messages."""
+    cleaned = text.strip().upper().removeprefix("C-")
+    if not cleaned.isdigit():
+        fail(f"référence de dossier invalide : « {text} » (attendu : 12 ou C-12)")
+    return int(cleaned)
+
+
+def view_of(session: Session, case: Case, *, role: str | None = None) -> CaseView:
+    process = registry.get(case.process, case.process_version)
+    allowed = process.triggers_for(case.state, role) if role else process.triggers_in(case.state)
+    return case_view(
+        session,
+        case,
+        state_label=process.definition.state(case.state).label,
+        allowed=[] if case.closed_at else allowed,
+    )
+
+
+def print_case(view: CaseView) -> None:
+    status = "clos" if view.closed else "ouvert"
+    console.print(
+        f"[bold]{view.reference}[/] · {view.process} v{view.version} · "
+        f"[bold]{view.state_label}[/] ({view.state}, {status})"
+    )
+    console.print(
+        f"Résident : {view.resident_name} ({view.resident}) · logement {view.dwelling} · "
+        f"site {view.site} · ouvert le {format_local(view.opened_at)}"
+    )
+    if view.allowed_triggers:
+        console.print("Déclencheurs possibles : " + ", ".join(view.allowed_triggers))
+    history = Table(title="Historique")
+    for col in ("n°", "date", "déclencheur", "de", "vers", "par", "rôle"):
+        history.add_column(col)
+    for e in view.history:
+        history.add_row(
+            str(e.seq), format_local(e.at), e.trigger, e.from_ or "", e.to, e.actor, e.role
+        )
+    console.print(history)
+    if view.clocks:
+        clocks = Table(title="Échéances à venir")
+        for col in ("échéance", "type", "action", "règle"):
+            clocks.add_column(col)
+        for c in view.clocks:
+            clocks.add_row(format_local(c.due_at), c.kind, c.action, c.rule)
+        console.print(clocks)
+
+
+@case_app.command("open")
+def open_command(
+    process: str = typer.Argument(..., help="Processus (hygiene, asylum, arrears, insurance)."),
+    resident: str = typer.Option(..., "--resident", "-r", help="Identifiant du résident."),
+    actor: str = typer.Option(..., "--actor", "-a", help="Identifiant de la personne qui agit."),
+    now: str | None = NowOption,
+    data: list[str] | None = DataOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Ouvre un dossier pour un résident ; affiche le dossier créé (son numéro sert ensuite)."""
+    moment = resolve_now(now)
+    with unit_of_work(as_json) as session:
+        case = engine.open_case(
+            session,
+            process,
+            resident_id=resident,
+            actor_id=actor,
+            payload=parse_data(data),
+            now=moment,
+        )
+        view = view_of(session, case)
+    print_json(view) if as_json else print_case(view)
+
+
+@case_app.command("fire")
+def fire_command(
+    case_id: str = typer.Argument(..., help="Numéro du dossier (12 ou C-12)."),
+    trigger: str = typer.Argument(..., help="Déclencheur (voir `suivi process show`)."),
+    actor: str = typer.Option(..., "--actor", "-a"),
+    now: str | None = NowOption,
+    data: list[str] | None = DataOption,
+    expect_version: int | None = typer.Option(
+        None, "--expect-version", help="Refuse si le dossier a changé depuis cette version."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Déclenche une transition sur un dossier."""
+    moment = resolve_now(now)
+    with unit_of_work(as_json) as session:
+        case = engine.fire(
+            session,
+            parse_case_id(case_id),
+            trigger,
+            payload=parse_data(data),
+            actor_id=actor,
+            now=moment,
+            expected_version=expect_version,
+        )
+        view = view_of(session, case)
+    print_json(view) if as_json else print_case(view)
+
+
+@case_app.command("show")
+def show_command(
+    case_id: str = typer.Argument(..., help="Numéro du dossier."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Affiche un dossier : état, historique, échéances à venir."""
+    with unit_of_work(as_json) as session:
+        view = view_of(session, engine.load_case(session, parse_case_id(case_id)))
+    print_json(view) if as_json else print_case(view)
+
+
+@case_app.command("list")
+def list_command(
+    process: str | None = typer.Option(None, "--process", "-p"),
+    state: str | None = typer.Option(None, "--state", "-s"),
+    site: str | None = typer.Option(None, "--site"),
+    closed: bool = typer.Option(False, "--closed", help="Inclure les dossiers clos."),
+    limit: int = typer.Option(200, "--limit"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Liste les dossiers (ouverts par défaut ; --state inclut un état clos demandé)."""
+    query = select(Case).order_by(Case.id).limit(limit)
+    if process:
+        query = query.where(Case.process == process)
+    if state:
+        query = query.where(Case.state == state)
+    elif not closed:
+        query = query.where(Case.closed_at.is_(None))
+    if site:
+        query = query.where(Case.site_id == site)
+    with unit_of_work(as_json) as session:
+        cases = session.scalars(query).all()
+        rows: list[dict[str, Any]] = []
+        for case in cases:
+            definition = registry.get(case.process, case.process_version).definition
+            rows.append(
+                {
+                    "id": case.id,
+                    "reference": case.reference,
+                    "process": case.process,
+                    "version": case.process_version,
+                    "state": case.state,
+                    "state_label": definition.state(case.state).label,
+                    "resident": case.resident_id,
+                    "site": case.site_id,
+                    "opened_at": case.opened_at.isoformat(),
+                    "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+                }
+            )
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"Dossiers ({len(rows)})")
+    for col in ("dossier", "processus", "état", "résident", "site", "ouvert le"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["reference"],
+            r["process"],
+            r["state_label"],
+            r["resident"],
+            r["site"],
+            r["opened_at"][:10],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(case_app, name="case")

@@ -1,0 +1,117 @@
+"""`suivi directory import|show`: the organisation, sites, dwellings, staff and residents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+
+from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff
+from models.directory_io import DirectoryError, import_directory, load_directory_file
+from suivi.common import JsonOption, console, fail, print_json, unit_of_work
+
+directory_app = typer.Typer(
+    help="Annuaire : organisation, sites, personnel, résidents.", no_args_is_help=True
+)
+
+
+@directory_app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="Fichier YAML de l'annuaire."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Importe l'annuaire (mise à jour par identifiant : relancer ne duplique rien)."""
+    if not file.exists():
+        fail(f"fichier introuvable : {file}")
+    try:
+        directory = load_directory_file(file)
+        with unit_of_work(as_json) as session:
+            summary = import_directory(session, directory)
+    except DirectoryError as error:
+        fail(str(error))
+    if as_json:
+        print_json({"created": summary.created, "updated": summary.updated})
+        return
+    table = Table(title=f"Annuaire importé depuis {file}")
+    table.add_column("type")
+    table.add_column("créés", justify="right")
+    table.add_column("mis à jour", justify="right")
+    for what in sorted(set(summary.created) | set(summary.updated)):
+        table.add_row(what, str(summary.created.get(what, 0)), str(summary.updated.get(what, 0)))
+    console.print(table)
+
+
+@directory_app.command("show")
+def show_command(as_json: bool = JsonOption) -> None:
+    """Affiche l'organisation, ses sites et son personnel."""
+    with unit_of_work(as_json) as session:
+        org = session.scalars(select(Organisation).limit(1)).first()
+        sites = session.scalars(select(Site).order_by(Site.id)).all()
+        staff = session.scalars(select(Staff).order_by(Staff.role, Staff.id)).all()
+        dwellings = dict(
+            session.execute(select(Dwelling.site_id, func.count()).group_by(Dwelling.site_id)).all()
+        )
+        residents = session.scalar(select(func.count()).select_from(Resident)) or 0
+        landlords = session.scalars(select(Landlord).order_by(Landlord.id)).all()
+        if as_json:
+            print_json(
+                {
+                    "organisation": {
+                        "id": org.id,
+                        "name": org.name,
+                        "language": org.language,
+                        "settings": org.settings,
+                    }
+                    if org
+                    else None,
+                    "landlords": [{"id": x.id, "name": x.name} for x in landlords],
+                    "sites": [
+                        {
+                            "id": s.id,
+                            "name": s.name,
+                            "kind": s.kind,
+                            "landlord": s.landlord_id,
+                            "town": s.town,
+                            "dwellings": dwellings.get(s.id, 0),
+                        }
+                        for s in sites
+                    ],
+                    "staff": [
+                        {
+                            "id": p.id,
+                            "name": p.name,
+                            "role": p.role,
+                            "sites": "all" if p.all_sites else p.site_ids,
+                            "landlord": p.landlord_id,
+                            "channels": len(p.notify or []),
+                        }
+                        for p in staff
+                    ],
+                    "residents": residents,
+                }
+            )
+            return
+        if org is None:
+            fail("annuaire vide : importez-le avec `suivi directory import FICHIER.yaml`")
+        console.print(f"[bold]{org.name}[/] — {len(sites)} sites, {residents} résidents")
+        table = Table(title="Sites")
+        for col in ("id", "nom", "type", "bailleur", "commune", "logements"):
+            table.add_column(col)
+        for s in sites:
+            table.add_row(
+                s.id, s.name, s.kind, s.landlord_id or "", s.town or "", str(dwellings.get(s.id, 0))
+            )
+        console.print(table)
+        people = Table(title="Personnel")
+        for col in ("id", "nom", "rôle", "sites", "canaux"):
+            people.add_column(col)
+        for p in staff:
+            scope = "tous" if p.all_sites else ", ".join(p.site_ids) or (p.landlord_id or "")
+            people.add_row(p.id, p.name, p.role, scope, str(len(p.notify or [])) or "console")
+        console.print(people)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(directory_app, name="directory")
