@@ -38,13 +38,13 @@ def list_command(as_json: bool = JsonOption) -> None:
     table = Table(title="Processus")
     for col in ("nom", "versions", "libellé", "états", "déclencheurs"):
         table.add_column(col)
-    for r in rows:
+    for p in registry.latest_all():
         table.add_row(
-            r["name"],
-            ", ".join(map(str, r["versions"])),
-            r["label"],
-            str(r["states"]),
-            str(r["triggers"]),
+            p.name,
+            ", ".join(map(str, registry.versions(p.name))),
+            p.definition.label,
+            str(len(p.definition.states)),
+            str(len(p.definition.triggers)),
         )
     console.print(table)
 
