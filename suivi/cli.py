@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "suivi.commands.letter",
     "suivi.commands.resident",
     "suivi.commands.sweep",
+    "suivi.commands.notify",
 ]
 
 

@@ -1,0 +1,171 @@
+"""`suivi notify` delivers the outbox through the Prefect flow; `suivi notifications list|retry`
+show it and requeue what staff decided to send again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from flows import local_defaults
+from models.cases import NOTIFICATION_STATUSES
+from models.db import session_scope
+from notifications.delivery import DeliveryReport, deliver_pending, list_notifications, requeue
+from processes.calendar import format_local
+from suivi.commands.case import parse_case_id
+from suivi.common import (
+    JsonOption,
+    NowOption,
+    console,
+    fail,
+    print_json,
+    resolve_now,
+    unit_of_work,
+)
+
+notifications_app = typer.Typer(
+    help="Notifications : la file d'envoi (outbox), ses essais et ses échecs.",
+    no_args_is_help=True,
+)
+
+STATUS_LABELS = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "sent": "envoyée",
+    "retry": "nouvel essai prévu",
+    "failed": "échec définitif",
+    "unknown": "remise incertaine",
+}
+
+
+def run_flow(now: str | None, batch_size: int) -> DeliveryReport:
+    """The flow, with Prefect's local API unless PREFECT_API_URL names a server."""
+    moment = resolve_now(now) if now is not None else None
+    local_defaults()
+    from prefect.settings import temporary_settings
+
+    from flows.notify import deliver_notifications
+
+    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        result: dict[str, Any] = deliver_notifications(now=moment, batch_size=batch_size)
+    return DeliveryReport.model_validate(result)
+
+
+def report_table(report: DeliveryReport) -> Table:
+    when = format_local(report.now) if report.now else ""
+    table = Table(title=f"Envoi des notifications du {when}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    table.add_row("Envoyées", str(report.sent))
+    for kind, count in report.by_scheme.items():
+        table.add_row(f"  dont {kind}", str(count))
+    table.add_row("Nouvel essai prévu", str(report.retried))
+    table.add_row("Échec définitif (responsable prévenu)", _red(report.failed))
+    table.add_row("Responsables prévenus", str(report.escalated))
+    table.add_row("Remise incertaine (envoi interrompu)", _red(report.unknown))
+    table.add_row("Lots", str(report.batches))
+    return table
+
+
+def _red(count: int) -> str:
+    return f"[red]{count}[/red]" if count else "0"
+
+
+def errors_table(report: DeliveryReport) -> Table:
+    table = Table(title="Notifications non remises")
+    table.add_column("n°", justify="right")
+    table.add_column("dossier")
+    table.add_column("canal")
+    table.add_column("statut")
+    table.add_column("erreur")
+    for error in report.errors:
+        table.add_row(
+            str(error.notification_id), error.case_ref, error.scheme,
+            STATUS_LABELS.get(error.status, error.status), error.message,
+        )
+    return table
+
+
+def notify_command(
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+    batch_size: int = typer.Option(200, "--lot", min=1, help="Notifications par lot (une tâche)."),
+    without_prefect: bool = typer.Option(
+        False, "--sans-prefect", help="Envoie directement, sans flux Prefect."
+    ),
+) -> None:
+    """Envoie les notifications dues (une seule fois chacune ; nouvel essai en cas d'échec)."""
+    if without_prefect:
+        from models.db import get_engine
+
+        report = deliver_pending(get_engine(), resolve_now(now), batch_size=batch_size)
+    else:
+        report = run_flow(now, batch_size)
+    if as_json:
+        print_json(report)
+        return
+    console.print(report_table(report))
+    if report.errors:
+        console.print(errors_table(report))
+
+
+@notifications_app.command("list")
+def list_command(
+    case: str | None = typer.Option(None, "--case", help="Dossier (12 ou C-12)."),
+    status: str | None = typer.Option(
+        None, "--status", help=f"Statut : {', '.join(NOTIFICATION_STATUSES)}."
+    ),
+    limit: int = typer.Option(500, "--limit", min=1, help="Les plus récentes d'abord retenues."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Liste la file d'envoi : destinataire, canal, statut, essais."""
+    if status is not None and status not in NOTIFICATION_STATUSES:
+        fail(f"--status : « {status} » inconnu (permis : {', '.join(NOTIFICATION_STATUSES)})")
+    case_id = parse_case_id(case) if case is not None else None
+    with session_scope() as session:
+        lines = list_notifications(session, case_id=case_id, status=status, limit=limit)
+    if as_json:
+        print_json([line.model_dump(mode="json") for line in lines])
+        return
+    table = Table(title="Notifications")
+    for name in ("n°", "dossier", "destinataire", "rôle", "canal", "type", "statut", "essais",
+                 "prochain essai / envoyée le"):
+        table.add_column(name, justify="right" if name in ("n°", "essais") else "left")
+    for line in lines:
+        when = line.sent_at if line.status == "sent" else line.next_attempt_at
+        table.add_row(
+            str(line.id), line.case_ref, line.recipient, line.role, line.scheme, line.kind,
+            STATUS_LABELS.get(line.status, line.status), str(line.attempts), format_local(when),
+        )
+    console.print(table)
+
+
+@notifications_app.command("retry")
+def retry_command(
+    notification_id: int = typer.Argument(..., help="Numéro de la notification."),
+    actor: str = typer.Option(..., "--actor", help="Identifiant du membre du personnel."),
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Remet en file une notification en « remise incertaine » ou en échec (tracé)."""
+    moment = resolve_now(now)
+    with unit_of_work(as_json) as session:
+        row = requeue(session, notification_id, actor_id=actor, now=moment)
+        result = {"id": row.id, "status": row.status, "next_attempt_at": row.next_attempt_at}
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"Notification n° {notification_id} remise en file par {actor} : "
+        f"envoi au prochain passage (suivi notify)."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    # build() may run more than once in a process (tests): register each command once.
+    if not any(c.name == "notify" for c in app.registered_commands):
+        app.command("notify")(notify_command)
+    if not any(g.name == "notifications" for g in app.registered_groups):
+        app.add_typer(notifications_app, name="notifications")
