@@ -63,7 +63,7 @@ def attempts(engine: Engine, notification_id: int) -> list[tuple[datetime, bool 
 
 
 def test_a_webhook_answering_500_is_retried_on_schedule_for_three_days_then_the_rgls_is_told(
-    engine: Engine, http_receiver: HttpReceiver  # noqa: F811
+    engine: Engine, http_receiver: HttpReceiver, console_log: Path  # noqa: F811
 ) -> None:
     http_receiver.failing = True
     notice = plan_first_visit_reminder(engine, http_receiver.url("gs-viala"))
@@ -98,6 +98,9 @@ def test_a_webhook_answering_500_is_retried_on_schedule_for_three_days_then_the_
         )
         assert f"notification n° {notice} " in told[0].body
         assert "Jean Dupont" not in told[0].body and "Logement 214" not in told[0].body
+    # The console channel keeps one line per message where staff can read it.
+    (line,) = console_log.read_text(encoding="utf-8").splitlines()
+    assert f"[{case_ref}] Notification non remise : plan_first_visit par json — " in line
 
     # Another run the next day changes nothing.
     assert deliver_pending(engine, at("2026-12-04 09:00")).claimed == 0
