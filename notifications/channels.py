@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,10 @@ CONSOLE_LOG = Path("var") / "console-notifications.log"
 MAX_ERROR = 1000
 
 console_logger = logging.getLogger("suivi.console")
+# apprise.LogCapture swaps a handler and the level on apprise's one global logger: two sends
+# capturing at once in one process would swap each other's error text (and leave the level
+# changed). Sends in one process are therefore one at a time; parallelism is more runs.
+_capture_lock = threading.Lock()
 
 
 class SendResult(BaseModel):
@@ -66,9 +71,11 @@ def send(url: str, title: str, body: str) -> SendResult:
         # Never echo the URL itself: it may hold a password or a webhook token.
         return SendResult(ok=False, scheme=kind, error=f"adresse {kind}:// refusée par Apprise")
     try:
-        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+        with _capture_lock, apprise.LogCapture(
+            level=logging.WARNING, fmt="%(message)s"
+        ) as captured:
             ok = bool(target.notify(body=body, title=title))
-        logged = _one_line(captured.getvalue())
+            logged = _one_line(captured.getvalue())
     except Exception as error:  # a plugin bug must not stop the other rows of a batch
         text = f"{type(error).__name__}: {error}"
         return SendResult(ok=False, scheme=kind, error=text[:MAX_ERROR])

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from models.cases import Notification, NotificationAttempt
 from models.db import session_scope
-from notifications.delivery import DeliveryReport, claim_batch, deliver_pending
+from notifications.delivery import DeliveryReport, claim_batch, deliver_pending, requeue
 from processes.sweep import sweep_due_clocks
 from suivi.cli import build
 
@@ -105,6 +105,15 @@ def test_a_webhook_answering_500_is_retried_on_schedule_for_three_days_then_the_
     # Another run the next day changes nothing.
     assert deliver_pending(engine, at("2026-12-04 09:00")).claimed == 0
 
+    # Requeued by the rgls, the row gets three new days of retries, starting over at 1 min.
+    with session_scope(engine) as s:
+        requeue(s, notice, actor_id="rgls-sud", now=at("2026-12-04 09:30"))
+    assert deliver_pending(engine, at("2026-12-04 09:30")).retried == 1
+    again = row(engine, notice)
+    assert (again.status, again.attempts, again.next_attempt_at) == (
+        "retry", 1, at("2026-12-04 09:31")
+    )
+
 
 def test_a_run_that_died_while_sending_leaves_the_row_unknown_and_it_is_never_resent(
     engine: Engine, http_receiver: HttpReceiver  # noqa: F811
@@ -143,6 +152,8 @@ def test_staff_requeue_an_unknown_row_explicitly_and_it_is_sent_once(
     listed = runner.invoke(app, ["notifications", "list", "--status", "unknown", "--json"])
     assert listed.exit_code == 0, listed.output
     assert '"kind": "plan_first_visit"' in listed.output and f'"id": {notice},' in listed.output
+    table = runner.invoke(app, ["notifications", "list"])
+    assert table.exit_code == 0 and "Notifications" in table.output
 
     landlord = runner.invoke(
         app, ["notifications", "retry", str(notice), "--actor", "bailleur-13h"]
