@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.cases import Case, Clock, Notification
-from models.directory import Dwelling, Organisation, Resident, Site
+from models.directory import Dwelling, Organisation, Resident, Site, Staff
 from notifications.render import privacy_for, render
 from notifications.routing import Recipient, resolve
 from processes.calendar import format_local, parse_moment
@@ -112,6 +112,53 @@ def queue_notice(
             )
             session.add(row)
             rows.append(row)
+    return rows
+
+
+def queue_staff_notice(
+    session: Session,
+    *,
+    staff: Staff,
+    template: str,
+    context: dict[str, Any],
+    source_key: str,
+    now: datetime,
+) -> list[Notification]:
+    """A notice about no single case (the morning agenda): one row per channel of one person.
+
+    Not a sensitive process as such: a template that lists sensitive cases keeps their
+    details out itself. The key must be unique per message (`source_key:index`).
+    """
+    org = session.scalars(select(Organisation).limit(1)).first()
+    settings = dict(org.settings or {}) if org else {}
+    language = staff.language or (org.language if org else "fr")
+    recipient = Recipient(staff.role, staff=staff)
+    rows: list[Notification] = []
+    for index, url in enumerate(channels_for(recipient, settings)):
+        privacy = privacy_for(url, sensitive_process=False)
+        subject, body = render(
+            template,
+            language,
+            dict(context, organisation=org.name if org else "", recipient_role=staff.role),
+            privacy=privacy,
+        )
+        row = Notification(
+            case_id=None,
+            recipient_staff_id=staff.id,
+            recipient_role=staff.role,
+            channel_url=url,
+            kind=template,
+            subject=subject,
+            body=body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            idempotency_key=f"{source_key}:{index}",
+            created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
     return rows
 
 

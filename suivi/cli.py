@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "suivi.commands.resident",
     "suivi.commands.sweep",
     "suivi.commands.notify",
+    "suivi.commands.agenda",
 ]
 
 

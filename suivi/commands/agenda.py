@@ -1,0 +1,58 @@
+"""`suivi agenda` queues this morning's agendas through the Prefect flow and says who got one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from flows import local_defaults
+from notifications.agenda import AgendaReport
+from suivi.common import JsonOption, NowOption, console, print_json, resolve_now
+
+
+def run_flow(now: str | None) -> AgendaReport:
+    """The flow, with Prefect's local API unless PREFECT_API_URL names a server."""
+    moment = resolve_now(now) if now is not None else None
+    local_defaults()
+    from prefect.settings import temporary_settings
+
+    from flows.digest import daily_agenda
+
+    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        result: dict[str, Any] = daily_agenda(now=moment)
+    return AgendaReport.model_validate(result)
+
+
+def report_table(report: AgendaReport) -> Table:
+    table = Table(title=f"Agendas du {report.day.strftime('%d/%m/%Y')}")
+    table.add_column("personne")
+    table.add_column("rôle")
+    for title in ("en retard", "aujourd'hui", "visites", "échéances à 7 j"):
+        table.add_column(title, justify="right")
+    table.add_column("agenda")
+    for line in report.agendas:
+        status = "mis en file" if line.status == "queued" else "déjà envoyé aujourd'hui"
+        counts = [str(line.counts.get(g, 0)) for g in ("overdue", "today", "visit", "deadline")]
+        table.add_row(line.name, line.role, *counts, status)
+    table.caption = (
+        f"{report.recipients} agenda(s) mis en file ({report.items} élément(s)), "
+        f"{report.skipped} déjà envoyé(s), {report.nothing_due} personne(s) sans rien à faire"
+    )
+    return table
+
+
+def agenda_command(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
+    """Prépare l'agenda du jour de chaque personne (en retard, aujourd'hui, visites,
+    échéances à 7 jours) ; une seule fois par jour et par personne."""
+    report = run_flow(now)
+    if as_json:
+        print_json(report)
+        return
+    console.print(report_table(report))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agenda")(agenda_command)
