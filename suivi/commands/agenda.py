@@ -28,13 +28,13 @@ def run_flow(now: str | None) -> AgendaReport:
 
 def report_table(report: AgendaReport) -> Table:
     table = Table(title=f"Agendas du {report.day.strftime('%d/%m/%Y')}")
-    table.add_column("personne")
+    table.add_column("personne", no_wrap=True)
     table.add_column("rôle")
-    for title in ("en retard", "aujourd'hui", "visites", "échéances à 7 j"):
+    for title in ("en retard", "aujourd'hui", "visites", "à 7 jours"):
         table.add_column(title, justify="right")
     table.add_column("agenda")
     for line in report.agendas:
-        status = "mis en file" if line.status == "queued" else "déjà envoyé aujourd'hui"
+        status = "mis en file" if line.status == "queued" else "déjà fait"
         counts = [str(line.counts.get(g, 0)) for g in ("overdue", "today", "visit", "deadline")]
         table.add_row(line.name, line.role, *counts, status)
     table.caption = (
