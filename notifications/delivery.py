@@ -12,6 +12,7 @@ it explicitly (`suivi notifications retry ID`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ INTERRUPTED = (
     "interrompu pendant l'envoi : remise incertaine, non renvoyé "
     "(relancer avec « suivi notifications retry ID »)"
 )
+NOT_SENT = "non envoyé : lot trop long, déclaré interrompu par un autre passage ; repris"
 FAILED_KIND = "delivery_failed"
 # Who hears that someone's channel is broken: the person who supervises them.
 MANAGER_OF = {
@@ -62,6 +64,10 @@ MANAGER_OF = {
     # A resident's reminder that never arrives: the site manager can still phone them.
     "resident": "gs",
 }
+
+
+ClaimHook = Callable[[list[int]], None]
+"""Called with a batch's claimed ids once the claim is committed, before sending (tests)."""
 
 
 class DeliveryError(BaseModel):
@@ -227,8 +233,31 @@ def _case_ref(case_id: int | None) -> str:
     return f"C-{case_id}" if case_id is not None else "—"
 
 
+def still_ours(session: Session, item: Claimed, now: datetime) -> bool:
+    """Whether a claimed row may still be sent by this run.
+
+    A batch against a slow server can outlast `SENDING_LEASE`; another run then calls its
+    rows `unknown`. Those not sent yet are known not to have gone: they become due again
+    instead of waiting for staff, and this run leaves them to whoever claims them next.
+    """
+    row = session.get(Notification, item.id)
+    assert row is not None
+    if row.status == "sending":
+        return True
+    if row.status == "unknown":
+        row.status, row.next_attempt_at, row.last_error = "retry", now, NOT_SENT
+        attempt = session.get(NotificationAttempt, item.attempt_id)
+        assert attempt is not None
+        attempt.ok, attempt.error = False, NOT_SENT
+    return False
+
+
 def deliver_batch(
-    engine: Engine, now: datetime, *, batch_size: int = DEFAULT_BATCH
+    engine: Engine,
+    now: datetime,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    on_claimed: ClaimHook | None = None,
 ) -> DeliveryReport:
     """Claim one batch (committed), send each row, record each result in its own transaction."""
     now = to_utc(now)
@@ -236,10 +265,16 @@ def deliver_batch(
     try:
         with session.begin():
             claimed = claim_batch(session, now, batch_size)
+        if on_claimed is not None:
+            on_claimed([item.id for item in claimed])
         report = DeliveryReport(now=now, batches=1, claimed=len(claimed),
                                 last_batch_claimed=len(claimed))
         schemes: Counter[str] = Counter()
         for item in claimed:
+            with session.begin():
+                if not still_ours(session, item, now):
+                    report.retried += 1
+                    continue
             result = send(item.channel_url, item.subject, item.body)
             with session.begin():
                 status, escalated = record_result(session, item, result, now)

@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 
 from models.cases import Notification, NotificationAttempt
 from models.db import session_scope
-from notifications.delivery import DeliveryReport, claim_batch, deliver_pending, requeue
+from notifications.delivery import (
+    DeliveryReport,
+    claim_batch,
+    deliver_batch,
+    deliver_pending,
+    requeue,
+)
 from processes.sweep import sweep_due_clocks
 from suivi.cli import build
 
@@ -135,6 +141,28 @@ def test_a_run_that_died_while_sending_leaves_the_row_unknown_and_it_is_never_re
     assert http_receiver.posts == []
     ((_, ok, error),) = attempts(engine, notice)
     assert ok is None and "interrompu" in error
+
+
+def test_a_batch_that_outlasts_the_lease_hands_back_what_it_had_not_sent_and_sends_it_once(
+    engine: Engine, http_receiver: HttpReceiver  # noqa: F811
+) -> None:
+    first = plan_first_visit_reminder(engine, http_receiver.url(), resident="r-0001")
+    second = plan_first_visit_reminder(engine, http_receiver.url(), resident="r-0002")
+    others: list[DeliveryReport] = []
+
+    def slow_batch(claimed: list[int]) -> None:
+        # This batch is still busy at 09:11 when the next run starts and calls it dead.
+        assert sorted(claimed) == sorted([first, second])
+        others.append(deliver_pending(engine, at("2026-11-30 09:11")))
+
+    slow = deliver_batch(engine, at("2026-11-30 09:00"), on_claimed=slow_batch)
+    assert (others[0].unknown, others[0].claimed, slow.sent, slow.retried) == (2, 0, 0, 2)
+    assert http_receiver.posts == []
+    assert {row(engine, n).status for n in (first, second)} == {"retry"}
+
+    resumed = deliver_pending(engine, at("2026-11-30 09:12"))
+    assert (resumed.sent, len(http_receiver.posts)) == (2, 2)
+    assert [ok for _, ok, _ in attempts(engine, first)] == [False, True]
 
 
 def test_staff_requeue_an_unknown_row_explicitly_and_it_is_sent_once(
