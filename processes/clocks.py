@@ -78,4 +78,7 @@ def due_time(
         "l'entrée dans l'état" if clock.anchor == "entered" else clock.anchor.removeprefix("data.")
     )
     rule = f"{clock.label} : {delay.describe(f'{origin} ({format_local(anchor)})')}"
+    why = data.get(clock.explained_by) if clock.explained_by else None
+    if why:
+        rule += f" ; {why}"
     return due, rule

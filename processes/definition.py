@@ -89,6 +89,9 @@ class ClockDef(Frozen):
     recipients: tuple[str, ...] = ()
     when: DataCondition | None = None
     """Created only when this holds of the case data (e.g. only when a visit is planned)."""
+    explained_by: str | None = None
+    """A case-data key holding the rule of law that set the anchor date (asylum deadlines):
+    added to the clock's stored rule, so that a later reader sees why it is due then."""
 
     @model_validator(mode="after")
     def _action_has_target(self) -> ClockDef:

@@ -1,0 +1,133 @@
+"""What each trigger of the asylum process carries (asylum.md, "Triggers").
+
+Legal dates are days (`Day`): the law counts days, not hours. Interviews and hearings are
+instants (`Moment`), because people must be there at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from processes.fields import Day, Moment, OptionalText, Payload
+
+Outcome = Literal["refugee", "subsidiary", "rejection"]
+PROTECTIONS = ("refugee", "subsidiary")
+
+
+class OpenCase(Payload):
+    dwelling: str | None = None
+    procedure: Literal["normal", "accelerated", "dublin"]
+    registered_at: Day
+    """Registration at the prefecture's one-stop desk (GUDA)."""
+    attestation_issued_at: Day
+    """The day the first attestation was handed over; its expiry follows from the procedure."""
+
+
+class LodgeOfpra(Payload):
+    filed_at: Day
+
+
+class RequestDocuments(Payload):
+    requested_at: Day
+
+
+class ScheduleInterview(Payload):
+    interview_at: Moment
+
+
+class RecordDecision(Payload):
+    notified_at: Day | None = None
+    """First consultation in the online space (or notification by post)."""
+    posted_at: Day | None = None
+    """Put online: counts as notified 15 days later if never opened."""
+    outcome: Outcome
+    inadmissible: bool = False
+    """A rejection as inadmissible: the CNDA then has 5 weeks, not 5 months."""
+
+    @model_validator(mode="after")
+    def _one_date(self) -> RecordDecision:
+        if self.notified_at is None and self.posted_at is None:
+            raise ValueError("notified_at (première consultation) ou posted_at (mise en ligne)")
+        return self
+
+
+class RequestLegalAid(Payload):
+    requested_at: Day
+
+
+class LegalAidDecided(Payload):
+    notified_at: Day
+    granted: bool
+
+
+class LodgeAppeal(Payload):
+    lodged_at: Day
+    override_reason: OptionalText = None
+    """Why a late appeal is recorded anyway (courts sometimes accept it): kept in the audit."""
+
+
+class ScheduleHearing(Payload):
+    hearing_at: Moment
+    panel: bool = False
+    """A panel hearing (on the court's decision); a single judge by default since 2024."""
+
+
+class RecordCndaDecision(Payload):
+    notified_at: Day
+    outcome: Literal["refugee", "subsidiary", "rejection", "annulment"]
+
+
+class RenewAttestation(Payload):
+    renewed_at: Day
+    expires_at: Day | None = None
+    """As printed on the new attestation; by default the renewal rule of the procedure."""
+
+
+class StartDublin(Payload):
+    accepted_at: Day
+    """The other member state's acceptance (or the final ruling on an appeal)."""
+    member_state: str = Field(min_length=2)
+    transfer_decision_notified_at: Day | None = None
+
+
+class UpdateDublin(Payload):
+    situation: Literal["imprisoned", "absconded"]
+    at: Day
+
+
+class TransferDone(Payload):
+    at: Day
+
+
+class Requalify(Payload):
+    procedure: Literal["normal", "accelerated"] = "normal"
+
+
+class ExtendStay(Payload):
+    granted_at: Day
+
+
+class PlanExit(Payload):
+    exit_at: Day
+    destination: str = Field(min_length=1)
+    siao_requested_at: Day | None = None
+    social_housing_requested_at: Day | None = None
+
+
+class RecordExit(Payload):
+    exited_at: Day
+
+
+class RecordClosure(Payload):
+    closed_at: Day
+    reason: Literal["late_file", "missed_interview", "other"]
+
+
+class RequestReopening(Payload):
+    requested_at: Day
+
+
+class Withdraw(Payload):
+    reason: str = Field(min_length=1)

@@ -1,0 +1,556 @@
+"""Guards, effects and conditions of the asylum process: plain functions of a FireContext.
+
+Every deadline is computed here from the case's own rule set (`data["rule_set"]`, chosen at
+opening) and stored as three keys: `<name>_due` (ISO date, the anchor of its clocks),
+`<name>_rule` (why, in words, copied onto the clocks) and, for the appeal, `<name>_end` (the
+calendar end before any move to a working day, which the legal-aid pause counts from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any, cast
+
+from processes import asylum_rules as law
+from processes.asylum_payloads import (
+    PROTECTIONS,
+    ExtendStay,
+    LegalAidDecided,
+    LodgeAppeal,
+    OpenCase,
+    PlanExit,
+    RecordCndaDecision,
+    RecordDecision,
+    RenewAttestation,
+    Requalify,
+    StartDublin,
+    UpdateDublin,
+)
+from processes.calendar import local
+from processes.context import FireContext
+
+Guard = Callable[[FireContext], "str | None"]
+
+
+# --- Reading the case ---------------------------------------------------------------------
+
+
+def today(ctx: FireContext) -> date:
+    return local(ctx.now).date()
+
+
+def day_of(data: Mapping[str, Any], key: str) -> date | None:
+    value = data.get(key)
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def rules_of(data: Mapping[str, Any]) -> law.RuleSet:
+    return law.rule_set(str(data["rule_set"]))
+
+
+def set_deadline(ctx: FireContext, name: str, rule_id: str, start: date, start_label: str) -> date:
+    rules = rules_of(ctx.data)
+    due = rules.rule(rule_id).due(start)
+    ctx.data[f"{name}_due"] = due.isoformat()
+    ctx.data[f"{name}_rule"] = rules.explain(rule_id, start, start_label=start_label)
+    return due
+
+
+def log(ctx: FireContext, **extra: Any) -> None:
+    entry = ctx.payload.model_dump(mode="json", exclude_none=True)
+    entry.update(trigger=ctx.trigger, at=ctx.now.isoformat(), by=ctx.actor_id, **extra)
+    ctx.data.setdefault("steps", []).append(entry)
+
+
+# --- Guards: each returns the refusal, in French, or None ---------------------------------
+
+
+def dated(field: str, what: str, *, after: str | None = None, after_what: str = "") -> Guard:
+    """A payload date not after today and, when `after` names a data key, not before it."""
+
+    def guard(ctx: FireContext) -> str | None:
+        value: date | None = getattr(ctx.payload, field)
+        if value is None:
+            return None
+        if value > today(ctx):
+            return f"{what} ne peut pas être dans le futur ({law.fr(value)})"
+        earliest = day_of(ctx.data, after) if after else None
+        if earliest is not None and value < earliest:
+            return (
+                f"{what} ({law.fr(value)}) ne peut pas précéder {after_what} ({law.fr(earliest)})"
+            )
+        return None
+
+    return guard
+
+
+def opening_dates(ctx: FireContext) -> str | None:
+    opened = cast(OpenCase, ctx.payload)
+    if opened.registered_at > today(ctx):
+        return f"l'enregistrement ne peut pas être dans le futur ({law.fr(opened.registered_at)})"
+    if opened.attestation_issued_at < opened.registered_at:
+        return (
+            f"l'attestation ({law.fr(opened.attestation_issued_at)}) ne peut pas précéder "
+            f"l'enregistrement au guichet unique ({law.fr(opened.registered_at)})"
+        )
+    try:
+        law.rule_set_for(today(ctx), opened.registered_at)
+    except LookupError as error:
+        return str(error)
+    return None
+
+
+def not_dublin(ctx: FireContext) -> str | None:
+    if ctx.data.get("procedure") == "dublin":
+        return (
+            "demande en procédure Dublin : pas de dossier OFPRA tant que la France n'est pas "
+            "responsable (start_dublin, puis requalification si le transfert n'a pas lieu)"
+        )
+    return None
+
+
+def is_dublin(ctx: FireContext) -> str | None:
+    if ctx.data.get("procedure") != "dublin":
+        return f"la demande est en procédure {ctx.data.get('procedure')}, pas Dublin"
+    return None
+
+
+def decision_dates(ctx: FireContext) -> str | None:
+    decision = cast(RecordDecision, ctx.payload)
+    filed = day_of(ctx.data, "ofpra_filed_on")
+    for value, what in ((decision.notified_at, "notifiée"), (decision.posted_at, "mise en ligne")):
+        if value is None:
+            continue
+        if value > today(ctx):
+            return f"la décision ne peut pas être {what} dans le futur ({law.fr(value)})"
+        if filed is not None and value < filed:
+            return (
+                f"la décision ne peut pas être {what} le {law.fr(value)}, avant l'introduction "
+                f"du dossier à l'OFPRA le {law.fr(filed)}"
+            )
+    return None
+
+
+def legal_aid_not_asked(ctx: FireContext) -> str | None:
+    asked = day_of(ctx.data, "legal_aid_requested_on")
+    if asked is not None:
+        return f"l'aide juridictionnelle a déjà été demandée le {law.fr(asked)}"
+    return None
+
+
+def appeal_in_time_or_overridden(ctx: FireContext) -> str | None:
+    appeal = cast(LodgeAppeal, ctx.payload)
+    if ctx.state == "rejected_final" and ctx.data.get("final_reason") != "no_appeal":
+        return "la CNDA a déjà statué : un nouveau recours devant elle n'est pas possible"
+    notified = day_of(ctx.data, "appeal_from")
+    if notified is not None and appeal.lodged_at < notified:
+        return (
+            f"le recours ({law.fr(appeal.lodged_at)}) ne peut pas précéder la notification du "
+            f"rejet ({law.fr(notified)})"
+        )
+    if appeal.lodged_at > today(ctx):
+        return f"le recours ne peut pas être daté dans le futur ({law.fr(appeal.lodged_at)})"
+    if is_late(ctx) and not appeal.override_reason:
+        return (
+            f"recours formé le {law.fr(appeal.lodged_at)}, après l'échéance du "
+            f"{law.fr(cast(date, day_of(ctx.data, 'appeal_due')))} ({ctx.data.get('appeal_rule')}) "
+            "; un recours hors délai ne s'enregistre qu'avec override_reason (motif, audité)"
+        )
+    return None
+
+
+def is_late(ctx: FireContext) -> bool:
+    """Lodged after the appeal's due date; never while legal aid suspends the window."""
+    if ctx.state == "appeal_suspended":
+        return False
+    due = day_of(ctx.data, "appeal_due")
+    return due is not None and cast(LodgeAppeal, ctx.payload).lodged_at > due
+
+
+def appeal_deadline_over(ctx: FireContext) -> str | None:
+    due = day_of(ctx.data, "appeal_due")
+    if due is not None and today(ctx) <= due:
+        return f"le délai de recours court jusqu'au {law.fr(due)} inclus"
+    return None
+
+
+def cnda_decision_dates(ctx: FireContext) -> str | None:
+    return dated(
+        "notified_at", "la décision de la CNDA", after="appeal_lodged_on", after_what="le recours"
+    )(ctx)
+
+
+def attestation_dates(ctx: FireContext) -> str | None:
+    renewal = cast(RenewAttestation, ctx.payload)
+    if renewal.renewed_at > today(ctx):
+        return f"le renouvellement ne peut pas être dans le futur ({law.fr(renewal.renewed_at)})"
+    if renewal.expires_at is not None and renewal.expires_at <= renewal.renewed_at:
+        return (
+            f"l'attestation renouvelée le {law.fr(renewal.renewed_at)} ne peut pas expirer le "
+            f"{law.fr(renewal.expires_at)}"
+        )
+    return None
+
+
+def extension_before_deadline(ctx: FireContext) -> str | None:
+    update = cast(UpdateDublin, ctx.payload)
+    due = day_of(ctx.data, "transfer_due")
+    if update.at > today(ctx):
+        return f"la date ne peut pas être dans le futur ({law.fr(update.at)})"
+    if due is not None and update.at > due:
+        return (
+            f"le délai de transfert a expiré le {law.fr(due)} : il ne peut plus être prolongé "
+            f"(situation constatée le {law.fr(update.at)})"
+        )
+    return None
+
+
+def transfer_deadline_over(ctx: FireContext) -> str | None:
+    due = day_of(ctx.data, "transfer_due")
+    if due is not None and today(ctx) <= due:
+        return f"le délai de transfert court jusqu'au {law.fr(due)} inclus"
+    return None
+
+
+def first_extension(ctx: FireContext) -> str | None:
+    granted = day_of(ctx.data, "stay_extended_on")
+    if granted is not None:
+        return (
+            f"le maintien a déjà été prolongé le {law.fr(granted)} (jusqu'au "
+            f"{law.fr(cast(date, day_of(ctx.data, 'stay_due')))}) : une seule prolongation de "
+            "3 mois est possible (CESEDA R552-13) ; préparez la sortie (plan_exit)"
+        )
+    return dated("granted_at", "la prolongation")(ctx)
+
+
+def exit_not_in_past(ctx: FireContext) -> str | None:
+    planned = cast(PlanExit, ctx.payload)
+    if planned.exit_at < today(ctx):
+        return f"la sortie ne peut pas être planifiée dans le passé ({law.fr(planned.exit_at)})"
+    return None
+
+
+def within_reopening_window(ctx: FireContext) -> str | None:
+    problem = dated(
+        "requested_at",
+        "la demande de réouverture",
+        after="ofpra_closed_on",
+        after_what="la clôture",
+    )(ctx)
+    if problem:
+        return problem
+    due = cast(date, day_of(ctx.data, "reopening_due"))
+    asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
+    if asked > due:
+        return (
+            f"demande de réouverture le {law.fr(asked)}, après la fin du délai de 9 mois le "
+            f"{law.fr(due)} ({ctx.data.get('reopening_rule')}) ; seule une demande de réexamen "
+            "est encore possible"
+        )
+    return None
+
+
+# --- Effects ------------------------------------------------------------------------------
+
+
+def open_claim(ctx: FireContext) -> None:
+    opened = cast(OpenCase, ctx.payload)
+    rules = law.rule_set_for(today(ctx), opened.registered_at)
+    ctx.data.update(
+        rule_set=rules.id,
+        procedure=opened.procedure,
+        registered_on=opened.registered_at.isoformat(),
+        attestations=[],
+    )
+    start_attestation(ctx, opened.attestation_issued_at, "first", "remise de l'attestation")
+    if opened.procedure != "dublin":
+        set_deadline(
+            ctx, "ofpra", "ofpra_filing", opened.attestation_issued_at, "remise de l'attestation"
+        )
+
+
+def start_attestation(ctx: FireContext, issued: date, kind: str, label: str) -> None:
+    rule_id = f"attestation_{kind}_{ctx.data['procedure']}"
+    expires = set_deadline(ctx, "attestation", rule_id, issued, label)
+    ctx.data["attestations"].append(
+        {"issued_on": issued.isoformat(), "expires_on": expires.isoformat(), "rule": rule_id}
+    )
+
+
+def renew_attestation(ctx: FireContext) -> None:
+    renewal = cast(RenewAttestation, ctx.payload)
+    if renewal.expires_at is None:
+        start_attestation(ctx, renewal.renewed_at, "renewal", "renouvellement")
+        return
+    # The prefecture's printed date wins; the rule is kept beside it for comparison.
+    rule_id = f"attestation_renewal_{ctx.data['procedure']}"
+    expected = rules_of(ctx.data).rule(rule_id).due(renewal.renewed_at)
+    ctx.data["attestation_due"] = renewal.expires_at.isoformat()
+    ctx.data["attestation_rule"] = (
+        f"Expiration de l'attestation : le {law.fr(renewal.expires_at)}, date portée sur "
+        f"l'attestation renouvelée le {law.fr(renewal.renewed_at)} (la règle {rule_id} "
+        f"donnerait le {law.fr(expected)})"
+    )
+    ctx.data["attestations"].append(
+        {
+            "issued_on": renewal.renewed_at.isoformat(),
+            "expires_on": renewal.expires_at.isoformat(),
+            "rule": "printed",
+        }
+    )
+
+
+def lodge_ofpra(ctx: FireContext) -> None:
+    filed: date = ctx.payload.filed_at  # type: ignore[attr-defined]
+    ctx.data["ofpra_filed_on"] = filed.isoformat()
+    expect_ofpra_decision(ctx, filed, "introduction du dossier")
+
+
+def expect_ofpra_decision(ctx: FireContext, start: date, label: str) -> None:
+    rule_id = (
+        "ofpra_decision_accelerated"
+        if ctx.data["procedure"] == "accelerated"
+        else "ofpra_decision_normal"
+    )
+    set_deadline(ctx, "ofpra_decision", rule_id, start, label)
+
+
+def request_documents(ctx: FireContext) -> None:
+    asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
+    set_deadline(ctx, "documents", "ofpra_documents", asked, "demande de pièces")
+
+
+def schedule_interview(ctx: FireContext) -> None:
+    ctx.data["interview_at"] = ctx.payload.interview_at.isoformat()  # type: ignore[attr-defined]
+    log(ctx)
+
+
+def record_decision(ctx: FireContext) -> None:
+    decision = cast(RecordDecision, ctx.payload)
+    rules = rules_of(ctx.data)
+    notified = law.deemed_notified(rules, decision.notified_at, decision.posted_at)
+    how = (
+        "première consultation"
+        if decision.notified_at is not None and notified == decision.notified_at
+        else f"réputée notifiée 15 jours après la mise en ligne du {law.fr(decision.posted_at)}"
+        if decision.posted_at
+        else "notification"
+    )
+    entry = {
+        "by": "ofpra",
+        "outcome": decision.outcome,
+        "notified_on": notified.isoformat(),
+        "how": how,
+        "consulted_on": decision.notified_at.isoformat() if decision.notified_at else None,
+        "posted_on": decision.posted_at.isoformat() if decision.posted_at else None,
+    }
+    ctx.data.setdefault("decisions", []).append(entry)
+    ctx.data.pop("interview_at", None)
+    ctx.data["inadmissible"] = decision.inadmissible
+    if decision.outcome in PROTECTIONS:
+        grant_protection(ctx, decision.outcome, notified)
+        return
+    ctx.data["appeal_from"] = notified.isoformat()
+    label = f"notification du rejet, {how}"
+    set_deadline(ctx, "appeal", "cnda_appeal", notified, label)
+    ctx.data["appeal_end"] = rules.rule("cnda_appeal").end(notified).isoformat()
+    set_deadline(ctx, "legal_aid", "legal_aid_request", notified, label)
+
+
+def grant_protection(ctx: FireContext, outcome: str, notified: date) -> None:
+    ctx.data["protection"] = outcome
+    ctx.data["claim_over"] = True
+    set_deadline(ctx, "stay", "stay_protected", notified, "notification de la protection")
+
+
+def reject_finally(ctx: FireContext, since: date, reason: str, label: str) -> None:
+    ctx.data.update(final_on=since.isoformat(), final_reason=reason, claim_over=True)
+    set_deadline(ctx, "stay", "stay_rejected", since, label)
+
+
+def request_legal_aid(ctx: FireContext) -> None:
+    asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
+    ctx.data["legal_aid_requested_on"] = asked.isoformat()
+    if legal_aid_in_time(ctx):
+        pause = law.suspend(
+            cast(date, day_of(ctx.data, "appeal_from")),
+            cast(date, day_of(ctx.data, "appeal_end")),
+            asked,
+        )
+        ctx.data.update(appeal_days_used=pause.used, appeal_days_left=pause.left)
+        return
+    # Too late to suspend anything: the deadline stays, and the juriste hears of it now.
+    ctx.data["legal_aid_late"] = True
+    ctx.notify("asylum_appeal_unchanged", "juriste")
+
+
+def legal_aid_in_time(ctx: FireContext) -> bool:
+    asked = day_of(ctx.data, "legal_aid_requested_on")
+    due = day_of(ctx.data, "legal_aid_due")
+    return asked is not None and due is not None and asked <= due
+
+
+def legal_aid_late(ctx: FireContext) -> bool:
+    return not legal_aid_in_time(ctx)
+
+
+def legal_aid_decided(ctx: FireContext) -> None:
+    decided = cast(LegalAidDecided, ctx.payload)
+    pause = law.Suspension(int(ctx.data["appeal_days_used"]), int(ctx.data["appeal_days_left"]))
+    resumed = law.resume(rules_of(ctx.data), pause, decided.notified_at)
+    ctx.data.update(
+        legal_aid_decided_on=decided.notified_at.isoformat(),
+        legal_aid_granted=decided.granted,
+        appeal_end=resumed.end.isoformat(),
+        appeal_due=resumed.due.isoformat(),
+        appeal_rule=resumed.text,
+    )
+
+
+def lodge_appeal(ctx: FireContext) -> None:
+    appeal = cast(LodgeAppeal, ctx.payload)
+    late = is_late(ctx)
+    ctx.data["appeal_lodged_on"] = appeal.lodged_at.isoformat()
+    if late:
+        ctx.data["late_appeal"] = {
+            "lodged_on": appeal.lodged_at.isoformat(),
+            "due": ctx.data.get("appeal_due"),
+            "override_reason": appeal.override_reason,
+            "by": ctx.actor_id,
+        }
+        ctx.notify("asylum_late_appeal", "cada_manager")
+    for key in ("final_on", "final_reason", "claim_over", "stay_due", "stay_rule"):
+        ctx.data.pop(key, None)
+    fast = ctx.data.get("procedure") == "accelerated" or ctx.data.get("inadmissible")
+    rule_id = "cnda_decision_accelerated" if fast else "cnda_decision_normal"
+    set_deadline(ctx, "cnda_decision", rule_id, appeal.lodged_at, "recours")
+
+
+def schedule_hearing(ctx: FireContext) -> None:
+    ctx.data["hearing_at"] = ctx.payload.hearing_at.isoformat()  # type: ignore[attr-defined]
+    ctx.data["hearing_panel"] = ctx.payload.panel  # type: ignore[attr-defined]
+    log(ctx)
+
+
+def record_cnda_decision(ctx: FireContext) -> None:
+    decision = cast(RecordCndaDecision, ctx.payload)
+    notified = decision.notified_at
+    ctx.data.setdefault("decisions", []).append(
+        {"by": "cnda", "outcome": decision.outcome, "notified_on": notified.isoformat()}
+    )
+    ctx.data.pop("hearing_at", None)
+    if decision.outcome in PROTECTIONS:
+        grant_protection(ctx, decision.outcome, notified)
+    elif decision.outcome == "rejection":
+        reject_finally(ctx, notified, "cnda_rejection", "notification du rejet par la CNDA")
+    else:
+        expect_ofpra_decision(ctx, notified, "annulation et renvoi par la CNDA")
+
+
+def appeal_deadline_passed(ctx: FireContext) -> None:
+    due = cast(date, day_of(ctx.data, "appeal_due"))
+    reject_finally(ctx, due, "no_appeal", "fin du délai de recours sans recours")
+
+
+def start_dublin(ctx: FireContext) -> None:
+    dublin = cast(StartDublin, ctx.payload)
+    ctx.data.update(
+        member_state=dublin.member_state, dublin_accepted_on=dublin.accepted_at.isoformat()
+    )
+    set_deadline(ctx, "transfer", "dublin_transfer", dublin.accepted_at, "accord de l'État requis")
+    if dublin.transfer_decision_notified_at is not None:
+        set_deadline(
+            ctx,
+            "dublin_appeal",
+            "dublin_appeal",
+            dublin.transfer_decision_notified_at,
+            "notification de la décision de transfert",
+        )
+
+
+def update_dublin(ctx: FireContext) -> None:
+    update = cast(UpdateDublin, ctx.payload)
+    accepted = cast(date, day_of(ctx.data, "dublin_accepted_on"))
+    ctx.data["dublin_situation"] = update.situation
+    ctx.data["dublin_situation_on"] = update.at.isoformat()
+    rule_id = f"dublin_transfer_{update.situation}"
+    set_deadline(ctx, "transfer", rule_id, accepted, "accord de l'État requis")
+
+
+def requalify(ctx: FireContext) -> None:
+    procedure = cast(Requalify, ctx.payload).procedure
+    now = today(ctx)
+    ctx.data.update(procedure=procedure, requalified_on=now.isoformat())
+    # France is now responsible: a new attestation and a new OFPRA filing period start.
+    start_attestation(ctx, now, "first", "requalification, France responsable")
+    set_deadline(ctx, "ofpra", "ofpra_filing", now, "requalification, France responsable")
+
+
+def extend_stay(ctx: FireContext) -> None:
+    granted: date = cast(ExtendStay, ctx.payload).granted_at
+    stay_end = cast(date, day_of(ctx.data, "stay_due"))
+    ctx.data["stay_extended_on"] = granted.isoformat()
+    set_deadline(ctx, "stay", "stay_protected_extension", stay_end, "fin du premier maintien")
+
+
+def plan_exit(ctx: FireContext) -> None:
+    planned = cast(PlanExit, ctx.payload)
+    ctx.data.update(
+        exit_at=planned.exit_at.isoformat(),
+        exit_destination=planned.destination,
+    )
+    housing = ctx.data.setdefault("housing_search", {})
+    if planned.siao_requested_at:
+        housing["siao_requested_on"] = planned.siao_requested_at.isoformat()
+    if planned.social_housing_requested_at:
+        housing["social_housing_requested_on"] = planned.social_housing_requested_at.isoformat()
+    log(ctx)
+
+
+def record_closure(ctx: FireContext) -> None:
+    closed: date = ctx.payload.closed_at  # type: ignore[attr-defined]
+    ctx.data.update(
+        ofpra_closed_on=closed.isoformat(),
+        closure_reason=ctx.payload.reason,  # type: ignore[attr-defined]
+        state_before_closure=ctx.state,
+    )
+    set_deadline(ctx, "reopening", "ofpra_reopening", closed, "clôture par l'OFPRA")
+
+
+def request_reopening(ctx: FireContext) -> None:
+    asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
+    ctx.data.setdefault("reopenings", []).append(
+        {"closed_on": ctx.data.get("ofpra_closed_on"), "requested_on": asked.isoformat()}
+    )
+    expect_ofpra_decision(ctx, asked, "demande de réouverture")
+
+
+# --- Conditions -----------------------------------------------------------------------------
+
+
+def outcome_is(*outcomes: str) -> Callable[[FireContext], bool]:
+    def condition(ctx: FireContext) -> bool:
+        return ctx.payload.outcome in outcomes  # type: ignore[attr-defined]
+
+    return condition
+
+
+def attestation_running(data: Mapping[str, Any]) -> bool:
+    """The attestation matters while the claim is examined, not after protection or rejection."""
+    return bool(data.get("attestation_due")) and not data.get("claim_over")
+
+
+def files_at_ofpra(data: Mapping[str, Any]) -> bool:
+    return data.get("procedure") != "dublin"
+
+
+def has(key: str) -> Callable[[Mapping[str, Any]], bool]:
+    def condition(data: Mapping[str, Any]) -> bool:
+        return bool(data.get(key))
+
+    return condition
+
+
+def legal_aid_open(data: Mapping[str, Any]) -> bool:
+    return bool(data.get("legal_aid_due")) and not data.get("legal_aid_requested_on")

@@ -1,0 +1,187 @@
+"""Asylum deadlines (asylum.md, "Counting deadlines"): each one pinned to the rule it comes
+from, on dates that cross month ends, weekends and French public holidays."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+from test_asylum_walk import (
+    JURISTE,
+    SOCIAL_WORKER,
+    due,
+    fire,
+    open_claim,
+    paris,
+    pending,
+    rejected,
+)
+
+from processes import asylum_rules as law
+from processes.asylum_rules import PACT_2026
+
+
+def test_the_ofpra_file_is_due_21_days_after_the_attestation_moved_past_14_july(
+    session: Session,
+) -> None:
+    case = open_claim(session, "2027-06-23 10:00")  # 23 June + 21 days = Wednesday 14 July
+    assert due(case, "ofpra") == date(2027, 7, 15)
+    assert "[règles asylum-2026-07, ofpra_filing]" in case.data["ofpra_rule"]
+    assert "le 14/07/2027 n'étant pas un jour ouvré" in case.data["ofpra_rule"]
+    clocks = pending(session, case)
+    assert paris(clocks["ofpra_reminder_7"]) == "2027-07-08 08:00"
+    assert paris(clocks["ofpra_reminder_2"]) == "2027-07-13 08:00"
+    assert paris(clocks["ofpra_escalation"]) == "2027-07-16 08:00"
+    assert clocks["ofpra_escalation"].recipients == ["cada_manager"]
+    assert clocks["ofpra_reminder_7"].recipients == ["juriste", "social_worker"]
+    # The clock keeps the rule of law beside its own offset, for whoever reads it later.
+    assert "21 jours (CESEDA, dépôt OFPRA)" in clocks["ofpra_reminder_2"].rule
+
+
+@pytest.mark.parametrize(
+    ("procedure", "filed", "expected"),
+    [
+        ("normal", "2027-08-31", date(2028, 2, 29)),  # 6 months from 31 August: leap February
+        ("accelerated", "2027-01-20", date(2027, 2, 4)),  # 15 days
+    ],
+)
+def test_the_ofpra_decision_is_expected_after_6_months_or_15_days(
+    session: Session, procedure: str, filed: str, expected: date
+) -> None:
+    case = open_claim(session, f"{filed} 09:00", procedure=procedure)
+    fire(session, case, "lodge_ofpra", JURISTE, f"{filed} 10:00", filed_at=filed)
+    assert case.state == "ofpra_pending"
+    assert due(case, "ofpra_decision") == expected
+    rule = f"ofpra_decision_{procedure}"
+    assert f"[règles asylum-2026-07, {rule}]" in case.data["ofpra_decision_rule"]
+    overdue = pending(session, case)["ofpra_decision_overdue"]
+    assert overdue.recipients == ["juriste"] and overdue.kind == "reminder"
+
+
+def test_missing_documents_are_due_8_days_later_moved_past_8_may_and_a_sunday(
+    session: Session,
+) -> None:
+    case = open_claim(session, "2027-04-01 09:00")
+    fire(session, case, "lodge_ofpra", JURISTE, "2027-04-02 10:00", filed_at="2027-04-02")
+    # Friday 30 April + 8 days = Saturday 8 May (Victoire 1945), then Sunday 9 May.
+    fire(session, case, "request_documents", JURISTE, "2027-04-30 11:00", requested_at="2027-04-30")
+    assert due(case, "documents") == date(2027, 5, 10)
+    assert paris(pending(session, case)["documents_reminder_2"]) == "2027-05-08 08:00"
+
+
+def test_an_appeal_notified_on_31_january_is_due_on_monday_1_march(session: Session) -> None:
+    case = rejected(session, notified="2027-01-31")
+    assert case.state == "appeal_window"
+    # 31 January + 1 month = 28 February 2027, a Sunday.
+    assert due(case, "appeal") == date(2027, 3, 1)
+    assert case.data["appeal_rule"] == (
+        "Recours devant la CNDA : 1 mois (CESEDA L532-1) à compter du 31/01/2027 (notification "
+        "du rejet, première consultation), échéance le 01/03/2027 (le 28/02/2027 n'étant pas un "
+        "jour ouvré) [règles asylum-2026-07, cnda_appeal]"
+    )
+    assert due(case, "legal_aid") == date(2027, 2, 15)
+
+
+def test_an_appeal_due_on_11_november_moves_to_the_next_day(session: Session) -> None:
+    case = rejected(session, notified="2027-10-11")
+    assert due(case, "appeal") == date(2027, 11, 12)
+
+
+def test_the_appeal_reminders_and_the_heads_alert(session: Session) -> None:
+    case = rejected(session, notified="2027-03-02")
+    assert due(case, "appeal") == date(2027, 4, 2)
+    assert (date(2027, 4, 2) - date(2027, 3, 2)).days == 31  # one month of March
+    clocks = pending(session, case)
+    assert paris(clocks["appeal_reminder_10"]) == "2027-03-23 08:00"
+    assert paris(clocks["appeal_reminder_5"]) == "2027-03-28 08:00"
+    assert paris(clocks["appeal_reminder_2"]) == "2027-03-31 08:00"
+    assert paris(clocks["appeal_escalation"]) == "2027-03-31 08:00"
+    assert clocks["appeal_escalation"].recipients == ["cada_manager"]
+    assert paris(clocks["appeal_passed"]) == "2027-04-03 00:00"
+    assert clocks["appeal_passed"].action == "fire:appeal_deadline_passed"
+    assert due(case, "legal_aid") == date(2027, 3, 17)
+    assert paris(clocks["legal_aid_reminder_10"]) == "2027-03-07 08:00"
+    assert paris(clocks["legal_aid_reminder_5"]) == "2027-03-12 08:00"
+
+
+def test_a_decision_never_opened_counts_as_notified_15_days_after_posting(
+    session: Session,
+) -> None:
+    case = rejected(session, notified="", posted="2027-03-01")
+    decision = case.data["decisions"][-1]
+    assert decision["posted_on"] == "2027-03-01" and decision["consulted_on"] is None
+    assert decision["notified_on"] == "2027-03-16"
+    assert due(case, "appeal") == date(2027, 4, 16)
+    assert (
+        "réputée notifiée 15 jours après la mise en ligne du 01/03/2027"
+        in (case.data["appeal_rule"])
+    )
+
+
+def test_a_first_consultation_before_the_15_days_is_the_notification(session: Session) -> None:
+    case = rejected(session, notified="2027-03-05", posted="2027-03-01")
+    decision = case.data["decisions"][-1]
+    assert (decision["consulted_on"], decision["posted_on"]) == ("2027-03-05", "2027-03-01")
+    assert decision["notified_on"] == "2027-03-05"
+    assert due(case, "appeal") == date(2027, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("procedure", "inadmissible", "expected", "rule"),
+    [
+        ("normal", False, date(2027, 8, 31), "cnda_decision_normal"),
+        ("accelerated", False, date(2027, 5, 5), "cnda_decision_accelerated"),
+        ("normal", True, date(2027, 5, 5), "cnda_decision_accelerated"),
+    ],
+)
+def test_the_cnda_decides_in_5_months_or_5_weeks(
+    session: Session, procedure: str, inadmissible: bool, expected: date, rule: str
+) -> None:
+    case = open_claim(session, "2027-01-04 10:00", procedure=procedure)
+    fire(session, case, "lodge_ofpra", JURISTE, "2027-01-06 10:00", filed_at="2027-01-06")
+    fire(
+        session,
+        case,
+        "record_decision",
+        SOCIAL_WORKER,
+        "2027-03-15 10:00",
+        notified_at="2027-03-15",
+        outcome="rejection",
+        inadmissible=inadmissible,
+    )
+    fire(session, case, "lodge_appeal", JURISTE, "2027-03-31 10:00", lodged_at="2027-03-31")
+    assert case.state == "cnda_pending"
+    assert due(case, "cnda_decision") == expected
+    assert f"{rule}]" in case.data["cnda_decision_rule"]
+    fire(
+        session,
+        case,
+        "schedule_hearing",
+        SOCIAL_WORKER,
+        "2027-04-06 10:00",
+        hearing_at="2027-04-29T14:00",
+    )
+    clocks = pending(session, case)
+    assert paris(clocks["hearing_reminder_7"]) == "2027-04-22 08:00"
+    assert paris(clocks["hearing_reminder_1"]) == "2027-04-28 08:00"
+
+
+def test_rule_sets_by_opening_and_registration_date() -> None:
+    assert law.rule_set_for(date(2026, 6, 20), date(2026, 6, 15)).id == "asylum-2024-08"
+    assert law.rule_set_for(date(2026, 7, 2), date(2026, 6, 15)).id == "asylum-2024-08"
+    assert law.rule_set_for(date(2026, 7, 2), date(2026, 7, 1)).id == "asylum-2026-07"
+    with pytest.raises(LookupError, match="aucune règle d'asile en vigueur le 31/07/2024"):
+        law.rule_set_for(date(2024, 7, 31), date(2024, 7, 30))
+    # The pact changes only the Dublin rules: everything else is the 2024 set's.
+    changed = {
+        name for name, rule in PACT_2026.rules.items() if rule != law.ASYLUM_2024.rules[name]
+    }
+    assert changed == {"dublin_transfer", "dublin_transfer_imprisoned", "dublin_transfer_absconded"}
+
+
+def test_a_case_keeps_the_rule_set_it_was_opened_under(session: Session) -> None:
+    case = open_claim(session, "2026-06-20 10:00", registered="2026-06-15")
+    assert case.data["rule_set"] == "asylum-2024-08"
+    later = open_claim(session, "2026-07-02 10:00", registered="2026-07-01")
+    assert later.data["rule_set"] == "asylum-2026-07"
