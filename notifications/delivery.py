@@ -357,6 +357,7 @@ def tell_manager(session: Session, row: Notification, now: datetime) -> list[Not
         "failed_scheme": scheme(row.channel_url),
         "attempts": row.attempts,
     }
+    sensitive = _sensitive(case)
     queued = []
     for recipient in managers_of(session, row, case.site_id if case else None):
         staff = recipient.staff
@@ -368,7 +369,7 @@ def tell_manager(session: Session, row: Notification, now: datetime) -> list[Not
                 continue
             subject, body = render(
                 FAILED_KIND, language, dict(context, recipient=staff.name),
-                privacy=privacy_for(url, sensitive_process=False),
+                privacy=privacy_for(url, sensitive_process=sensitive),
             )
             notice = Notification(
                 case_id=row.case_id, recipient_staff_id=staff.id,
@@ -379,6 +380,20 @@ def tell_manager(session: Session, row: Notification, now: datetime) -> list[Not
             session.add(notice)
             queued.append(notice)
     return queued
+
+
+def _sensitive(case: Case | None) -> bool:
+    """Even a kind's name (`asylum_…`) says too much about an asylum case on a chat channel."""
+    if case is None:
+        return False
+    # Imported when a row fails, not when delivery starts: it compiles every process.
+    from processes import registry
+    from processes.errors import NotFound
+
+    try:
+        return registry.get(case.process, case.process_version).definition.sensitive
+    except NotFound:
+        return True
 
 
 # --- What staff see and do ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import at
 from helpers import report
-from receivers import HttpReceiver, http_receiver, import_channels  # noqa: F401
+from receivers import HttpReceiver, free_port, http_receiver, import_channels  # noqa: F401
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
@@ -119,6 +119,27 @@ def test_a_webhook_answering_500_is_retried_on_schedule_for_three_days_then_the_
     assert (again.status, again.attempts, again.next_attempt_at) == (
         "retry", 1, at("2026-12-04 09:31")
     )
+
+
+def test_a_manager_on_a_chat_channel_is_told_without_the_kind_of_message(
+    sqlite_engine: Engine, http_receiver: HttpReceiver  # noqa: F811
+) -> None:
+    # Nothing listens on the gs's port; the rgls reads a webhook (a third-party channel).
+    notice = plan_first_visit_reminder(sqlite_engine, f"json://127.0.0.1:{free_port()}/gs")
+    import_channels(sqlite_engine, {"rgls-sud": [http_receiver.url("rgls")]})
+    moment = at("2026-11-30 09:00")
+    while row(sqlite_engine, notice).status != "failed":
+        deliver_pending(sqlite_engine, moment)
+        moment = row(sqlite_engine, notice).next_attempt_at
+
+    (post,) = http_receiver.posts
+    case_ref = f"C-{row(sqlite_engine, notice).case_id}"
+    assert (post.path, post.payload["title"]) == ("/rgls", f"[{case_ref}] Notification non remise")
+    assert post.payload["message"] == (
+        f"Notification n° {notice} (dossier {case_ref}) non remise par json. "
+        f"https://suivi.example.org/cases/{case_ref[2:]}"
+    )
+    assert "Connection" in (row(sqlite_engine, notice).last_error or "")
 
 
 def test_a_run_that_died_while_sending_leaves_the_row_unknown_and_it_is_never_resent(
