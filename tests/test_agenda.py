@@ -11,6 +11,7 @@ import pytest
 from conftest import at
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from models.cases import Case, Notification
 from models.db import session_scope
@@ -27,6 +28,7 @@ from processes.definition import (
     TriggerDef,
 )
 from processes.fields import Empty
+from suivi.cli import build
 
 GS, GS_OTHER, RGLS = "gs-viala", "gs-chartreux", "rgls-sud"
 OVERDUE, TODAY = "« En retard »", "« Aujourd'hui »"
@@ -279,3 +281,18 @@ def test_the_daily_agenda_flow_queues_the_agendas_once(
     assert (first["recipients"], first["items"], first["day"]) == (3, 5, "2026-11-30")
     assert (second["recipients"], second["skipped"]) == (0, 3)
     assert sorted(agendas(sqlite_engine)) == [GS_OTHER, GS, RGLS]
+
+
+def test_suivi_agenda_runs_the_flow_and_shows_who_got_what(
+    sqlite_engine: Engine, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUIVI_DATABASE_URL", sqlite_engine.url.render_as_string(False))
+    a_week_of_follow_ups(sqlite_engine)
+    app, runner = build(), CliRunner()
+    table = runner.invoke(app, ["agenda", "--now", "2026-11-30T07:00"])
+    assert table.exit_code == 0, table.output
+    assert "Agendas du 30/11/2026" in table.output and "Sophie Martin" in table.output
+    assert "3 agenda(s) mis en file (5 élément(s))" in " ".join(table.output.split())
+    again = runner.invoke(app, ["agenda", "--now", "2026-11-30T08:00", "--json"])
+    assert again.exit_code == 0, again.output
+    assert '"skipped": 3' in again.output and '"recipients": 0' in again.output
