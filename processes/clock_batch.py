@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Organisation, Resident, Site, Staff
 from notifications.outbox import DEFAULT_BASE_URL, channels_for
+from notifications.outbox import _format_any as format_any
 from notifications.render import privacy_for, render
 from notifications.routing import Recipient, admins, staff_with_role
 from processes import registry
@@ -36,6 +37,8 @@ CLOCKS = cast(Table, Clock.__table__)
 CASES = cast(Table, Case.__table__)
 EVENTS = cast(Table, CaseEvent.__table__)
 NOTIFICATIONS = cast(Table, Notification.__table__)
+# Bound parameters per statement stay well under SQLite's and PostgreSQL's limits.
+IN_LIST_MAX = 5000
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,14 @@ class _CaseHead:
 
 @dataclass
 class _Writes:
+    now: datetime
+    worker: str
     events: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    fired: list[int] = field(default_factory=list)
+    """Fired clocks share every written value: one UPDATE ... IN for all of them."""
     clocks: list[dict[str, Any]] = field(default_factory=list)
+    """The others (stale, failed), one parameter set each."""
 
 
 def describe_error(error: BaseException) -> str:
@@ -203,7 +211,7 @@ def fire_batch(
         Outcome(c.id, c.case_id, "deferred", c.kind) for c in ordered if c.case_id not in heads
     ]
     directory = Directory(session, heads.values())
-    writes = _Writes()
+    writes = _Writes(now=now, worker=worker)
     fast_outcomes = [_plan(c, heads[c.case_id], directory, writes, now, worker) for c in fast]
     try:
         with session.begin_nested():
@@ -212,7 +220,7 @@ def fire_batch(
         fast_outcomes = [_through_engine(session, c, now, worker) for c in fast]
     outcomes += fast_outcomes
     outcomes += [_through_engine(session, c, now, worker) for c in slow]
-    _release([o for o in outcomes if o.result == "deferred"], session)
+    # Deferred clocks were never marked: they are still pending for the next sweep.
     return outcomes
 
 
@@ -234,7 +242,7 @@ def _plan(
         return Outcome(clock.id, clock.case_id, "failed", clock.kind, message)
     writes.events.append(event)
     writes.notifications.extend(notifications)
-    writes.clocks.append(dict(done, b_status="fired", b_fired_at=now))
+    writes.fired.append(clock.id)
     case.last_seq = event["seq"]
     case.last_hash = event["hash"]
     case.events += 1
@@ -291,7 +299,7 @@ def _notifications(
         "dwelling": dwelling.label if dwelling else "",
         "site": site.name if site else case.site_id,
         "data": case.data,
-        "fmt": _format_any,
+        "fmt": format_any,
         "clock_label": clock.rule.split(" : ", 1)[0],
         "due_at": format_local(clock.due_at),
         "clock_kind": clock.kind,
@@ -328,12 +336,6 @@ def _notifications(
     return rows
 
 
-def _format_any(value: datetime | str | None) -> str:
-    from notifications.outbox import _format_any as outbox_format
-
-    return outbox_format(value)
-
-
 _CASE_HEAD = (
     update(CASES)
     .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
@@ -363,6 +365,13 @@ def _write(session: Session, writes: _Writes, heads: dict[int, _CaseHead]) -> No
         result = session.execute(_CASE_HEAD, moved)
         if result.rowcount not in (-1, len(moved)):  # type: ignore[attr-defined]
             raise StaleDataError(f"{len(moved)} dossiers attendus, {result.rowcount} mis à jour")  # type: ignore[attr-defined]
+    for start in range(0, len(writes.fired), IN_LIST_MAX):
+        session.execute(
+            update(CLOCKS)
+            .where(CLOCKS.c.id.in_(writes.fired[start:start + IN_LIST_MAX]))
+            .values(status="fired", claimed_by=writes.worker, claimed_at=writes.now,
+                    fired_at=writes.now, cancelled_at=None, error=None)
+        )
     if writes.clocks:
         session.execute(_CLOCK_DONE, writes.clocks)
 
@@ -392,13 +401,3 @@ def _through_engine(session: Session, due: DueClock, now: datetime, worker: str)
         return Outcome(due.id, due.case_id, "stale", due.kind)
     return Outcome(due.id, due.case_id, "fired", due.kind)
 
-
-def _release(deferred: list[Outcome], session: Session) -> None:
-    """Deferred clocks go back to pending for the next sweep (SQLite marked them claimed)."""
-    if deferred:
-        session.execute(
-            update(CLOCKS)
-            .where(CLOCKS.c.id == bindparam("b_id"))
-            .values(status="pending", claimed_by=None, claimed_at=None),
-            [{"b_id": o.clock_id} for o in deferred],
-        )

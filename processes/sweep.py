@@ -1,8 +1,9 @@
 """The sweep: claim due clocks in batches and fire each exactly once, as the `system` actor.
 
 A batch is one transaction: claim, fire, commit. PostgreSQL claims with `FOR UPDATE SKIP
-LOCKED` (two sweeps at once take disjoint batches); SQLite with a claiming UPDATE inside a
-`BEGIN IMMEDIATE` transaction (one writer at a time). Because the claim and the fire commit
+LOCKED` (two sweeps at once take disjoint batches); SQLite by reading the due rows inside a
+`BEGIN IMMEDIATE` transaction, which holds the database's only write lock (one writer at a
+time: a second sweep waits, then finds those clocks fired). Because the claim and the fire commit
 together, a sweep killed half-way leaves its batch exactly as it found it: pending. A
 `claimed` row left by anything else is released after `CLAIM_LEASE`.
 """
@@ -146,30 +147,19 @@ _COLUMNS = (
 def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[DueClock]:
     """Claim up to `limit` due pending clocks for this transaction, oldest first."""
     due = (
-        select(CLOCKS.c.id)
+        select(*_COLUMNS)
         .where(CLOCKS.c.status == "pending", CLOCKS.c.due_at <= now)
         .order_by(CLOCKS.c.due_at, CLOCKS.c.id)
         .limit(limit)
     )
     if _is_postgres(session):
         # The row locks are the claim: a second sweep skips them and takes the next ones.
-        rows = session.execute(
-            select(*_COLUMNS)
-            .where(CLOCKS.c.status == "pending", CLOCKS.c.due_at <= now)
-            .order_by(CLOCKS.c.due_at, CLOCKS.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-    else:
-        # BEGIN IMMEDIATE already holds the write lock; the claiming UPDATE marks the rows so
-        # that what the batch took is visible in the row itself while it works.
-        rows = session.execute(
-            update(CLOCKS)
-            .where(CLOCKS.c.id.in_(due.scalar_subquery()))
-            .values(status="claimed", claimed_by=worker, claimed_at=now)
-            .returning(*_COLUMNS)
-        ).all()
-    return sorted((_due_clock(r) for r in rows), key=lambda c: (c.due_at, c.id))
+        due = due.with_for_update(skip_locked=True)
+    # SQLite: BEGIN IMMEDIATE took the database's write lock when the transaction began, so
+    # the rows read here are this batch's until it commits. Marking them `claimed` as well
+    # would cost an index update per clock and be seen by nobody: the mark would commit
+    # together with the outcome that overwrites it, or roll back with it.
+    return [_due_clock(r) for r in session.execute(due)]
 
 
 def release_stale_claims(session: Session, now: datetime) -> int:
