@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "suivi.commands.sweep",
     "suivi.commands.notify",
     "suivi.commands.agenda",
+    "suivi.commands.demo",
 ]
 
 

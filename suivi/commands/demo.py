@@ -1,0 +1,209 @@
+"""`suivi demo`: simulate a month of the demo organisation on a database of its own."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from suivi import demo
+from suivi.common import console, fail
+
+DAY_NAMES = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "Échéances"}
+STATE_LABELS = {
+    ("hygiene", "good_upkeep"): "hygiène : bonne tenue du logement",
+    ("hygiene", "withdrawn"): "hygiène : clôturé sans suite",
+    ("hygiene", "terminated"): "hygiène : résiliation",
+    ("arrears", "cleared"): "impayés : dette soldée",
+    ("insurance", "insured"): "assurance : assuré",
+}
+PROCESS_LABELS = {"hygiene": "hygiène", "arrears": "impayés", "insurance": "assurance"}
+
+
+def quiet_prefect() -> None:
+    """Prefect on the local temporary API without its chatter; anything already set wins.
+
+    The demo prints its own progress; a failing flow still raises and is reported. The
+    temporary server dies with the demo, so nobody can read its run history: its services
+    that record task runs and events are off, which also removes the `Error flushing events`
+    tracebacks it prints when it stops with events unwritten, and its occasional 2-s stalls.
+    """
+    defaults = {
+        "PREFECT_LOGGING_LEVEL": "ERROR",
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+
+
+def warm_up_prefect() -> threading.Thread | None:
+    """Start Prefect's temporary server while the demo database is prepared (5 to 17 s).
+
+    Without PREFECT_API_URL the first flow run would start it anyway, the same one (it is a
+    singleton of the process); a failure here is met again, and reported, by that first run.
+    """
+    from flows import local_defaults
+
+    local_defaults()
+    quiet_prefect()
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+
+    def start() -> None:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        with suppress(Exception):
+            SubprocessASGIServer().start()
+
+    thread = threading.Thread(target=start, name="demarrage-prefect", daemon=True)
+    thread.start()
+    return thread
+
+
+@contextmanager
+def prefect_session() -> Iterator[None]:
+    from prefect.context import SyncClientContext
+    from prefect.settings import temporary_settings
+
+    # A sync flow otherwise waits ~1 s on exit for its heartbeat: 150 flow runs here. One
+    # client for them all: each run would otherwise build its own (and its TLS context).
+    with (
+        temporary_settings(updates={"flows.heartbeat_frequency": None}),
+        SyncClientContext.get_or_create(),
+    ):
+        yield
+
+
+def day_label(report: demo.DayReport) -> str:
+    name = f"{DAY_NAMES[report.day.weekday()]} {report.day.strftime('%d/%m/%Y')}"
+    if not report.working:
+        name += " (fermé)"
+    return (
+        f"{name} · {report.steps} action(s) · {report.fired} horloge(s) · "
+        f"{report.sent} envoi(s)"
+    )
+
+
+def summary_tables(summary: demo.DemoSummary) -> list[Table]:
+    period = f"du {summary.start.strftime('%d/%m/%Y')} au {summary.end.strftime('%d/%m/%Y')}"
+    month = Table(title=f"Le mois simulé, {period}", show_header=False)
+    month.add_column("", style="bold")
+    month.add_column("", justify="right")
+    for process, count in sorted(summary.opened.items()):
+        month.add_row(f"Dossiers ouverts ({PROCESS_LABELS.get(process, process)})", str(count))
+    for kind, label in KIND_LABELS.items():
+        month.add_row(f"{label} envoyées par le balayage", str(summary.clocks.get(kind, 0)))
+    month.add_row("1ers avertissements", str(summary.warnings.get("warning_1", 0)))
+    month.add_row("2es avertissements", str(summary.warnings.get("warning_2", 0)))
+    month.add_row("Alertes à la direction (dossiers)", str(summary.direction_alerts))
+    for key, count in sorted(summary.closed.items()):
+        month.add_row(f"Clos : {STATE_LABELS.get(key, ' : '.join(key))}", str(count))
+    month.add_row("Agendas du matin envoyés", str(summary.agendas))
+    channels = Table(title="Notifications envoyées par canal")
+    channels.add_column("canal")
+    channels.add_column("envoyées", justify="right")
+    for channel, count in sorted(summary.sent_by_channel.items()):
+        channels.add_row(f"{channel}://", str(count))
+    channels.add_row("non envoyées (en attente ou en échec)", str(summary.pending))
+    still_open = Table(title="Dossiers en cours à la fin du mois")
+    still_open.add_column("processus")
+    still_open.add_column("état")
+    still_open.add_column("dossiers", justify="right")
+    for (process, state), count in sorted(summary.open_by_state.items()):
+        still_open.add_row(PROCESS_LABELS.get(process, process), state, str(count))
+    return [month, channels, still_open]
+
+
+def where_to_look(summary: demo.DemoSummary, path: Path) -> str:
+    env = f"SUIVI_DATABASE_URL={demo.database_url(path)}"
+    lines = [
+        "[bold]Pour regarder de plus près[/] (la base de la démo, jamais la vôtre) :",
+        f"  {env} .venv/bin/suivi notifications list",
+        f"  {env} .venv/bin/suivi case list --process hygiene",
+    ]
+    if summary.alert_case is not None:
+        lines.append(
+            f"  {env} .venv/bin/suivi case show {summary.alert_case}"
+            "   [dim]# un dossier signalé à la direction (2e avertissement)[/]"
+        )
+    lines.append(f"  {env} .venv/bin/suivi audit verify")
+    log = path.parent / demo.DEMO_CONSOLE_LOG.name
+    lines.append(f"Les messages du canal console sont dans {log}.")
+    return "\n".join(lines)
+
+
+def demo_command(
+    days: int = typer.Option(30, "--days", min=1, max=366, help="Jours à simuler."),
+    start: str = typer.Option(
+        demo.DEFAULT_START.isoformat(), "--debut", help="Premier jour simulé (AAAA-MM-JJ)."
+    ),
+    path: Path = typer.Option(
+        demo.DEMO_DB, "--base", help="Fichier SQLite de la démo (recréé à chaque fois)."
+    ),
+) -> None:
+    """Simule un mois de suivis de l'organisation de démonstration (sites réels, personnes
+    inventées) sur une base SQLite à part, avec les flux Prefect sur l'API locale."""
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        fail(f"--debut : date invalide « {start} » (attendu : 2026-11-02)")
+    # Before anything connects: the flows open the database that this variable names.
+    demo.use_demo_database(path)
+    server = warm_up_prefect()
+    directory = demo.demo_directory()
+    engine = demo.fresh_database(path, directory)
+    steps = demo.plan(first, directory)
+    replayed = demo.replay_history(engine, first, steps)
+    console.print(
+        f"Démo : {len(directory.sites)} sites, {len(directory.staff)} personnes, "
+        f"{len(directory.residents)} résidents ; {replayed} jours d'historique rejoués ; "
+        f"base {path} (recréée)"
+    )
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Démarrage de Prefect (API locale)…", total=days)
+        if server is not None:
+            server.join()
+        with prefect_session():
+
+            def advance(report: demo.DayReport) -> None:
+                progress.update(task, advance=1, description=day_label(report))
+
+            demo.run_month(
+                engine, steps, start=first, days=days, routine=demo.FlowRoutine(),
+                on_day=advance,
+            )
+    summary = demo.summarise(engine, first, days)
+    for table in summary_tables(summary):
+        console.print(table)
+    if summary.audit_breaks:
+        fail("piste d'audit rompue : " + "; ".join(summary.audit_breaks), code=1)
+    console.print("Piste d'audit : toutes les chaînes sont intactes.")
+    # Commands to copy: never wrapped, whatever the terminal's width.
+    console.print(where_to_look(summary, path), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)
