@@ -9,7 +9,7 @@ calendar end before any move to a working day, which the legal-aid pause counts 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from processes import asylum_rules as law
@@ -24,13 +24,16 @@ from processes.asylum_payloads import (
     RecordDecision,
     RenewAttestation,
     Requalify,
+    ScheduleHearing,
     StartDublin,
     UpdateDublin,
 )
-from processes.calendar import local
+from processes.calendar import format_local, local
 from processes.context import FireContext
 
 Guard = Callable[[FireContext], "str | None"]
+HEARING_NOTICE_DAYS = {False: 15, True: 30}
+"""The least notice of a CNDA hearing: single judge, panel."""
 
 
 # --- Reading the case ---------------------------------------------------------------------
@@ -222,6 +225,16 @@ def first_extension(ctx: FireContext) -> str | None:
             "3 mois est possible (CESEDA R552-13) ; préparez la sortie (plan_exit)"
         )
     return dated("granted_at", "la prolongation")(ctx)
+
+
+def moment_not_in_past(field: str, what: str) -> Guard:
+    def guard(ctx: FireContext) -> str | None:
+        moment: datetime = getattr(ctx.payload, field)
+        if moment < ctx.now:
+            return f"{what} ne peut pas être convoqué(e) dans le passé ({format_local(moment)})"
+        return None
+
+    return guard
 
 
 def exit_not_in_past(ctx: FireContext) -> str | None:
@@ -428,9 +441,18 @@ def lodge_appeal(ctx: FireContext) -> None:
 
 
 def schedule_hearing(ctx: FireContext) -> None:
-    ctx.data["hearing_at"] = ctx.payload.hearing_at.isoformat()  # type: ignore[attr-defined]
-    ctx.data["hearing_panel"] = ctx.payload.panel  # type: ignore[attr-defined]
+    hearing = cast(ScheduleHearing, ctx.payload)
+    ctx.data["hearing_at"] = hearing.hearing_at.isoformat()
+    ctx.data["hearing_panel"] = hearing.panel
+    notice = (local(hearing.hearing_at).date() - today(ctx)).days
+    minimum = HEARING_NOTICE_DAYS[hearing.panel]
+    ctx.data["hearing_notice_days"] = notice
     log(ctx)
+    if notice < minimum:
+        # A notice shorter than the court's own minimum is grounds to ask for a postponement:
+        # recorded as it is, and the juriste hears of it now.
+        ctx.data["hearing_notice_short"] = True
+        ctx.notify("asylum_hearing", "juriste")
 
 
 def record_cnda_decision(ctx: FireContext) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_asylum_walk import (
     JURISTE,
@@ -18,8 +19,10 @@ from test_asylum_walk import (
     rejected,
 )
 
+from models.cases import Notification
 from processes import asylum_rules as law
 from processes.asylum_rules import PACT_2026
+from processes.errors import Refusal
 
 
 def test_the_ofpra_file_is_due_21_days_after_the_attestation_moved_past_14_july(
@@ -185,3 +188,49 @@ def test_a_case_keeps_the_rule_set_it_was_opened_under(session: Session) -> None
     assert case.data["rule_set"] == "asylum-2024-08"
     later = open_claim(session, "2026-07-02 10:00", registered="2026-07-01")
     assert later.data["rule_set"] == "asylum-2026-07"
+
+
+@pytest.mark.parametrize(
+    ("panel", "hearing", "short"),
+    [
+        (False, "2027-04-21T14:00", False),  # 15 days' notice: enough for a single judge
+        (False, "2027-04-20T14:00", True),
+        (True, "2027-05-05T14:00", True),  # 29 days: a panel needs 30
+        (True, "2027-05-06T14:00", False),
+    ],
+)
+def test_a_hearing_notice_shorter_than_the_minimum_is_flagged_to_the_juriste(
+    session: Session, panel: bool, hearing: str, short: bool
+) -> None:
+    case = rejected(session, notified="2027-03-02")
+    fire(session, case, "lodge_appeal", JURISTE, "2027-03-20 10:00", lodged_at="2027-03-20")
+    fire(
+        session,
+        case,
+        "schedule_hearing",
+        SOCIAL_WORKER,
+        "2027-04-06 10:00",
+        hearing_at=hearing,
+        panel=panel,
+    )
+    assert case.data.get("hearing_notice_short", False) is short
+    told = session.scalars(
+        select(Notification.recipient_staff_id).where(
+            Notification.case_id == case.id, Notification.kind == "asylum_hearing"
+        )
+    ).all()
+    assert told == ([JURISTE] if short else [])
+
+
+def test_an_interview_cannot_be_scheduled_in_the_past(session: Session) -> None:
+    case = open_claim(session, "2027-01-04 10:00")
+    fire(session, case, "lodge_ofpra", JURISTE, "2027-01-20 10:00", filed_at="2027-01-20")
+    with pytest.raises(Refusal, match="l'entretien ne peut pas être convoqué.e. dans le passé"):
+        fire(
+            session,
+            case,
+            "schedule_interview",
+            SOCIAL_WORKER,
+            "2027-03-01 10:00",
+            interview_at="2027-02-26T09:30",
+        )
