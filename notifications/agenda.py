@@ -4,26 +4,33 @@ of the day and the deadlines of the coming week, on the sites they cover.
 Who sees an item is what the routing would send it to (the clock's recipients resolved on the
 case's site), so the agenda never shows someone a case they would not be told about. Asylum
 items carry only the case reference, the kind and the date, whatever the channel.
+
+Late work is of two sorts: a clock still pending past its day (the sweep has not reached it)
+and, because the sweep fires every reminder on time, a reminder already sent whose work is
+still undone: the case is in the same state and nobody has acted on it since. A reminder that
+announces something ahead (the day before a visit) is never late: the visit itself is listed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.cases import Case, Clock, Notification
+from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Organisation, Resident, Site, Staff, StaffSite
 from notifications.outbox import DEFAULT_BASE_URL, queue_staff_notice
 from notifications.routing import resolve
 from processes import registry
 from processes.calendar import at_local_time, format_local, local, parse_moment, to_utc
-from processes.definition import ProcessDefinition
+from processes.definition import ClockDef, ProcessDefinition
+from processes.engine import CASE_SCOPE
 
 KIND = "daily_agenda"
 DEADLINE_DAYS = 7
@@ -135,11 +142,31 @@ class _Collector:
         }
 
 
-def _clock_labels(definition: ProcessDefinition, clock: Clock) -> tuple[str, str]:
-    for known in definition.all_clocks():
-        if known.name == clock.name:
-            return known.label, clock.name.replace("_", " ").capitalize()
-    return clock.rule.split(" : ", 1)[0] or clock.name, clock.name.replace("_", " ")
+def _clock_def(definition: ProcessDefinition, clock: Clock) -> ClockDef | None:
+    return next((c for c in definition.all_clocks() if c.name == clock.name), None)
+
+
+def _labels(known: ClockDef | None, clock: Clock) -> tuple[str, str]:
+    english = clock.name.replace("_", " ").capitalize()
+    if known is not None:
+        return known.label, english
+    return clock.rule.split(" : ", 1)[0] or clock.name, english
+
+
+def _add_clocks(
+    collector: _Collector, window: Window, rows: Sequence[tuple[Clock, Case]]
+) -> None:
+    for clock, case in rows:
+        if not clock.recipients:
+            continue  # a clock that moves the case by itself asks nothing of anyone
+        definition = registry.get(case.process, case.process_version).definition
+        known = _clock_def(definition, clock)
+        group = window.group_of(clock.due_at)
+        if group == "overdue" and known is not None and known.delay.amount < 0:
+            continue
+        kind, kind_en = _labels(known, clock)
+        item = {"group": group, "kind": kind, "kind_en": kind_en, "due_at": clock.due_at}
+        collector.add(case, tuple(clock.recipients), item)
 
 
 def collect_clocks(collector: _Collector, window: Window) -> None:
@@ -154,15 +181,32 @@ def collect_clocks(collector: _Collector, window: Window) -> None:
             or_(Clock.due_at < window.end, Clock.kind == "deadline"),
         )
         .order_by(Clock.due_at, Clock.id)
-    ).all()
-    for clock, case in rows:
-        if not clock.recipients:
-            continue  # a clock that moves the case by itself asks nothing of anyone
-        definition = registry.get(case.process, case.process_version).definition
-        kind, kind_en = _clock_labels(definition, clock)
-        item = {"group": window.group_of(clock.due_at), "kind": kind, "kind_en": kind_en,
-                "due_at": clock.due_at}
-        collector.add(case, tuple(clock.recipients), item)
+    ).tuples().all()
+    _add_clocks(collector, window, rows)
+
+
+def collect_undone(collector: _Collector, window: Window) -> None:
+    """Reminders already sent whose case has not moved and nobody has touched since."""
+    last_action = (
+        select(CaseEvent.case_id, func.max(CaseEvent.at).label("at"))
+        .where(CaseEvent.trigger.not_like("clock:%"))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = collector.session.execute(
+        select(Clock, Case)
+        .join(Case, Case.id == Clock.case_id)
+        .join(last_action, last_action.c.case_id == Case.id)
+        .where(
+            Clock.status == "fired",
+            Case.closed_at.is_(None),
+            or_(Clock.state == Case.state, Clock.state == CASE_SCOPE),
+            Clock.fired_at > last_action.c.at,
+            Clock.due_at < window.end,
+        )
+        .order_by(Clock.due_at, Clock.id)
+    ).tuples().all()
+    _add_clocks(collector, window, rows)
 
 
 def collect_visits(collector: _Collector, window: Window) -> None:
@@ -232,6 +276,7 @@ def queue_daily_agendas(session: Session, now: datetime) -> AgendaReport:
     base_url = (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
     collector = _Collector(session, base_url)
     collect_clocks(collector, window)
+    collect_undone(collector, window)
     collect_visits(collector, window)
     report = AgendaReport(now=now, day=window.day)
     for staff in agenda_staff(session):

@@ -28,6 +28,7 @@ from processes.definition import (
     TriggerDef,
 )
 from processes.fields import Empty
+from processes.sweep import sweep_due_clocks
 from suivi.cli import build
 
 GS, GS_OTHER, RGLS = "gs-viala", "gs-chartreux", "rgls-sud"
@@ -45,7 +46,8 @@ def report_breach(session: Session, resident: str, when: str, actor: str = GS) -
 def a_week_of_follow_ups(engine: Engine) -> None:
     """C-1 (viala): reported Monday 16 November, first visit never planned: the site manager
     was reminded on the 23rd, the rgls is due to hear of it today at 09:00.
-    C-2 (viala): visit planned for today 14:00; its reminder (Friday 27th) was never swept.
+    C-2 (viala): visit planned for today 14:00 (its reminder, due Friday 27th, announces it:
+    never late work).
     C-3 (chartreux, another site manager): the first visit was due to be planned on the 27th."""
     with session_scope(engine) as s:
         report_breach(s, "r-0001", "2026-11-16 09:00")
@@ -60,10 +62,14 @@ def run(engine: Engine, when: str) -> AgendaReport:
         return queue_daily_agendas(s, at(when))
 
 
-def agendas(engine: Engine) -> dict[str, list[Notification]]:
+def agendas(engine: Engine, day: str = "") -> dict[str, list[Notification]]:
+    """The agenda rows per staff id (of one day, `2026-11-30`, when given)."""
     with session_scope(engine) as s:
         rows = s.scalars(
-            select(Notification).where(Notification.kind == KIND).order_by(Notification.id)
+            select(Notification)
+            .where(Notification.kind == KIND, Notification.idempotency_key.startswith(
+                f"agenda:{day}"))
+            .order_by(Notification.id)
         ).all()
     found: dict[str, list[Notification]] = {}
     for row in rows:
@@ -92,17 +98,15 @@ def test_each_person_gets_one_message_with_late_work_apart_from_today(engine: En
     sent = agendas(engine)
     assert sorted(sent) == [GS_OTHER, GS, RGLS]
     assert all(len(rows) == 1 for rows in sent.values())  # console only: one row each
-    assert (result.recipients, result.items, result.skipped) == (3, 5, 0)
+    assert (result.recipients, result.items, result.skipped) == (3, 4, 0)
 
     mine = sent[GS][0]
-    assert mine.subject == "Agenda du 30/11/2026 : 2 en retard, 1 visite"
+    assert mine.subject == "Agenda du 30/11/2026 : 1 en retard, 1 visite"
     groups = sections(mine.body)
     assert list(groups) == [OVERDUE, VISITS]
     assert groups[OVERDUE] == [
         "- 23/11/2026 09:00 · C-1 · Planifier la 1re visite — Jean Dupont, Logement 214 "
         "(Résidence Viala Anjou) : https://suivi.example.org/cases/1",
-        "- 27/11/2026 08:00 · C-2 · Rappel de visite — Fatima Benali, Logement 215 "
-        "(Résidence Viala Anjou) : https://suivi.example.org/cases/2",
     ]
     assert groups[VISITS] == [
         "- 14:00 · C-2 · Visite n° 1 à domicile — Fatima Benali, Logement 215 "
@@ -111,6 +115,27 @@ def test_each_person_gets_one_message_with_late_work_apart_from_today(engine: En
     rgls = sections(sent[RGLS][0].body)
     assert list(rgls) == [TODAY]
     assert rgls[TODAY][0].startswith("- 09:00 · C-1 · 1re visite toujours pas planifiée")
+
+
+def test_a_reminder_already_sent_stays_late_until_someone_acts(engine: Engine) -> None:
+    a_week_of_follow_ups(engine)
+    sweep_due_clocks(engine, at("2026-11-30 07:00"))  # sends the reminders of last week
+    run(engine, "2026-11-30 07:30")
+    sent = agendas(engine)
+    assert sections(sent[GS][0].body)[OVERDUE] == [
+        "- 23/11/2026 09:00 · C-1 · Planifier la 1re visite — Jean Dupont, Logement 214 "
+        "(Résidence Viala Anjou) : https://suivi.example.org/cases/1"
+    ]
+    with session_scope(engine) as s:
+        wf.fire(s, 1, "schedule_visit", actor_id=GS, now=at("2026-11-30 10:00"),
+                payload={"visit_at": "2026-12-03T10:00", "mode": "office"})
+    sweep_due_clocks(engine, at("2026-12-01 07:00"))
+    run(engine, "2026-12-01 07:30")
+    tomorrow = agendas(engine, "2026-12-01")
+    assert sorted(tomorrow) == [GS_OTHER]  # C-1's reminder and escalation are gone
+    assert sections(tomorrow[GS_OTHER][0].body)[OVERDUE][0].startswith(
+        "- 27/11/2026 09:00 · C-3 · Planifier la 1re visite"
+    )
 
 
 def test_nobody_sees_the_cases_of_sites_they_do_not_cover(engine: Engine) -> None:
@@ -163,8 +188,7 @@ def test_a_chat_channel_gets_only_references_kinds_and_times(engine: Engine) -> 
     assert "Jean Dupont" in email.body
     assert chat.subject == "Agenda du 30/11/2026"
     assert chat.body.splitlines()[1:] == [
-        "En retard : C-1 Planifier la 1re visite 23/11/2026 09:00 ; "
-        "C-2 Rappel de visite 27/11/2026 08:00",
+        "En retard : C-1 Planifier la 1re visite 23/11/2026 09:00",
         "Visites : C-2 Visite n° 1 à domicile 14:00",
         "https://suivi.example.org",
     ]
@@ -278,7 +302,7 @@ def test_the_daily_agenda_flow_queues_the_agendas_once(
 
     first = daily_agenda(now=at("2026-11-30 07:00"))
     second = daily_agenda(now=at("2026-11-30 07:05"))
-    assert (first["recipients"], first["items"], first["day"]) == (3, 5, "2026-11-30")
+    assert (first["recipients"], first["items"], first["day"]) == (3, 4, "2026-11-30")
     assert (second["recipients"], second["skipped"]) == (0, 3)
     assert sorted(agendas(sqlite_engine)) == [GS_OTHER, GS, RGLS]
 
@@ -292,7 +316,7 @@ def test_suivi_agenda_runs_the_flow_and_shows_who_got_what(
     table = runner.invoke(app, ["agenda", "--now", "2026-11-30T07:00"])
     assert table.exit_code == 0, table.output
     assert "Agendas du 30/11/2026" in table.output and "Sophie Martin" in table.output
-    assert "3 agenda(s) mis en file (5 élément(s))" in " ".join(table.output.split())
+    assert "3 agenda(s) mis en file (4 élément(s))" in " ".join(table.output.split())
     again = runner.invoke(app, ["agenda", "--now", "2026-11-30T08:00", "--json"])
     assert again.exit_code == 0, again.output
     assert '"skipped": 3' in again.output and '"recipients": 0' in again.output
