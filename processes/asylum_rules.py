@@ -257,17 +257,24 @@ PACT_2026 = ASYLUM_2024.derive(
     date(2026, 7, 1),
     "Pacte européen sur la migration et l'asile : règlement (UE) 2024/1351 pour les demandes "
     "enregistrées à partir du 1er juillet 2026 (les autres délais sont inchangés)",
-    Rule("dublin_transfer", "Délai de transfert (pacte)", 6, "months", PACT, False),
+    Rule(
+        "dublin_transfer", "Délai de transfert (pacte)", 6, "months", PACT, next_working_day=False
+    ),
     Rule(
         "dublin_transfer_imprisoned",
         "Délai de transfert (pacte, emprisonnement)",
         12,
         "months",
         PACT,
-        False,
+        next_working_day=False,
     ),
     Rule(
-        "dublin_transfer_absconded", "Délai de transfert (pacte, fuite)", 36, "months", PACT, False
+        "dublin_transfer_absconded",
+        "Délai de transfert (pacte, fuite)",
+        36,
+        "months",
+        PACT,
+        next_working_day=False,
     ),
     registered_from=date(2026, 7, 1),
 )

@@ -97,6 +97,10 @@ def test_the_transfer_decision_may_be_appealed_within_7_days_past_whit_monday(
         transfer_decision_notified_at="2027-05-10",
     )
     assert due(case, "dublin_appeal") == date(2027, 5, 18)
+    assert case.data["dublin_appeal_rule"].endswith(
+        "échéance le 18/05/2027 (le 17/05/2027 n'étant pas un jour ouvré) "
+        "[règles asylum-2026-07, dublin_appeal]"
+    )
     assert "dublin_appeal_reminder_2" in pending(session, case)
 
 

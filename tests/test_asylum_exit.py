@@ -29,6 +29,7 @@ def test_a_protected_household_may_stay_3_months(session: Session) -> None:
     assert case.state == "protected"
     assert due(case, "stay") == date(2027, 8, 31)
     assert "3 mois (CESEDA R552-13)" in case.data["stay_rule"]
+    assert case.data["stay_rule"].endswith("[règles asylum-2026-07, stay_protected]")
     clocks = pending(session, case)
     assert paris(clocks["stay_reminder_30"]) == "2027-08-01 08:00"
     assert paris(clocks["stay_reminder_7"]) == "2027-08-24 08:00"
