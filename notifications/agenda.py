@@ -7,8 +7,8 @@ items carry only the case reference, the kind and the date, whatever the channel
 
 Late work is of two sorts: a clock still pending past its day (the sweep has not reached it)
 and, because the sweep fires every reminder on time, a reminder already sent whose work is
-still undone: the case is in the same state and nobody has acted on it since. A reminder that
-announces something ahead (the day before a visit) is never late: the visit itself is listed.
+still undone: the case is in the same state and nobody has acted on it since. The reminder
+of a planned visit is never late work: the visit itself is listed on its day.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ Group = Literal["overdue", "today", "visit", "deadline"]
 GROUPS: tuple[Group, ...] = ("overdue", "today", "visit", "deadline")
 # Who is told of a planned visit: whoever planned it and the site's managers.
 VISIT_RECIPIENTS = ("planner", "gs")
+VISIT_KEY = "visit_at"
+VISIT_ANCHOR = f"data.{VISIT_KEY}"
 MODES = {"home": ("à domicile", "home visit"), "office": ("au bureau", "office appointment")}
 
 
@@ -162,7 +164,7 @@ def _add_clocks(
         definition = registry.get(case.process, case.process_version).definition
         known = _clock_def(definition, clock)
         group = window.group_of(clock.due_at)
-        if group == "overdue" and known is not None and known.delay.amount < 0:
+        if group == "overdue" and known is not None and known.anchor == VISIT_ANCHOR:
             continue
         kind, kind_en = _labels(known, clock)
         item = {"group": group, "kind": kind, "kind_en": kind_en, "due_at": clock.due_at}
@@ -213,11 +215,11 @@ def collect_visits(collector: _Collector, window: Window) -> None:
     """Visits planned today (hygiene keeps the planned visit in `data.visit_at`)."""
     planned = collector.session.scalars(
         select(Case)
-        .where(Case.closed_at.is_(None), Case.data["visit_at"].as_string().is_not(None))
+        .where(Case.closed_at.is_(None), Case.data[VISIT_KEY].as_string().is_not(None))
         .order_by(Case.id)
     )
     for case in planned:
-        visit_at = parse_moment(str(case.data["visit_at"]))
+        visit_at = parse_moment(str(case.data[VISIT_KEY]))
         if not window.start <= visit_at < window.end:
             continue
         number = case.data.get("visit_number", "")

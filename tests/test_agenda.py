@@ -320,3 +320,23 @@ def test_suivi_agenda_runs_the_flow_and_shows_who_got_what(
     again = runner.invoke(app, ["agenda", "--now", "2026-11-30T08:00", "--json"])
     assert again.exit_code == 0, again.output
     assert '"skipped": 3' in again.output and '"recipients": 0' in again.output
+
+
+def test_an_asylum_claim_late_for_ofpra_shows_as_reference_kind_and_date(engine: Engine) -> None:
+    """Attestation handed over Thursday 12 November: the OFPRA file is due 21 days later, its
+    7-day reminder went out on the 26th and nothing has been filed since."""
+    with session_scope(engine) as s:
+        wf.open_case(
+            s, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
+            payload={"procedure": "normal", "registered_at": "2026-11-10",
+                     "attestation_issued_at": "2026-11-12"},
+        )
+    sweep_due_clocks(engine, at("2026-11-30 07:00"))
+    run(engine, "2026-11-30 07:30")
+    sent = agendas(engine)
+    assert sorted(sent) == ["juriste-cada", "ts-cada"]
+    for rows in sent.values():
+        body = rows[0].body
+        assert sections(body)[OVERDUE] == ["- 26/11/2026 08:00 · C-1 · Dossier OFPRA à introduire"]
+        for secret in ("Famille Haddad", "Appartement 3", "CADA Marseille", "/cases/1"):
+            assert secret not in body
