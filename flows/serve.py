@@ -58,11 +58,11 @@ def planned_deployments(path: Path = PREFECT_YAML) -> list[Planned]:
     ]
 
 
-def load_flow(entrypoint: str) -> Flow[Any, Any]:
-    """`flows/sweep.py:followup_sweep` -> the flow object."""
+def load_flow(entrypoint: str) -> object:
+    """`flows/sweep.py:followup_sweep` -> what that module calls so (a flow, unless wrong)."""
     file, _, name = entrypoint.partition(":")
     module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
-    return getattr(module, name)  # type: ignore[no-any-return]
+    return getattr(module, name)
 
 
 def schedules_of(planned: Planned) -> list[Any]:
@@ -80,8 +80,14 @@ def runner_deployments(planned: list[Planned]) -> tuple[list[Any], list[str]]:
     for p in planned:
         try:
             flow = load_flow(p.entrypoint)
-        except (ImportError, AttributeError) as error:
-            missing.append(f"{p.name} ({p.entrypoint}) : {error}")
+        except Exception as error:  # noqa: BLE001 - a flow being written may fail any way
+            missing.append(
+                f"« {p.name} » non servi : {p.entrypoint} ne s'importe pas encore "
+                f"({type(error).__name__} : {error})"
+            )
+            continue
+        if not isinstance(flow, Flow):
+            missing.append(f"« {p.name} » non servi : {p.entrypoint} n'est pas un flux Prefect")
             continue
         ready.append(flow.to_deployment(
             name=p.name, description=p.description, tags=list(p.tags),
@@ -104,14 +110,23 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the server's process: be stopped by the kernel if `suivi serve` dies unwarned."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextmanager
-def prefect_server(home: Path = PREFECT_STATE, log: Path | None = None) -> Iterator[str]:
+def prefect_server(home: Path | None = None, log: Path | None = None) -> Iterator[str]:
     """The API URL of a Prefect server: PREFECT_API_URL's, or one started here until exit."""
     existing = os.environ.get("PREFECT_API_URL")
     if existing:
         yield existing
         return
-    home = home.resolve()
+    home = (home or Path(os.environ.get("PREFECT_HOME") or PREFECT_STATE)).resolve()
     home.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
@@ -121,7 +136,9 @@ def prefect_server(home: Path = PREFECT_STATE, log: Path | None = None) -> Itera
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
          "--port", str(port)],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        # Its own session: Ctrl-C reaches us, and we stop it in order, after the runner.
+        start_new_session=True, preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
@@ -149,12 +166,25 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def serve_all(on_ready: Any = print) -> None:
-    """Serve every deployment of prefect.yaml until interrupted (Ctrl-C)."""
+    """Serve every deployment of prefect.yaml until interrupted (Ctrl-C, SIGTERM)."""
+    # Without this, SIGTERM before the runner installs its own handler would skip the
+    # `finally` that stops the server.
+    signal.signal(signal.SIGTERM, _interrupt)
+    started_here = not os.environ.get("PREFECT_API_URL")
+    if started_here:
+        on_ready("démarrage du serveur Prefect local (127.0.0.1, fichiers sous "
+                 f"{Path(os.environ.get('PREFECT_HOME') or PREFECT_STATE)})…")
     with prefect_server() as api_url, temporary_settings({PREFECT_API_URL: api_url}):
         ready, missing = runner_deployments(planned_deployments())
         for why in missing:
-            on_ready(f"non servi : {why}")
+            on_ready(why)
         if not ready:
             raise RuntimeError("aucun flux à servir")
         on_ready(f"serveur Prefect : {api_url.removesuffix('/api')}")
         serve(*ready)
+    if started_here:
+        on_ready("serveur Prefect local arrêté")
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -88,7 +88,7 @@ def serve_command() -> None:
     try:
         serve_all(on_ready=console.print)
     except KeyboardInterrupt:
-        console.print("Arrêt demandé : serveur Prefect arrêté.")
+        console.print("Arrêt demandé.")
     except RuntimeError as error:
         fail(str(error), code=1)
 
