@@ -193,6 +193,16 @@ def definition(version: int = 1) -> ProcessDefinition:
                 case_clocks=clocks.ATTESTATION,
             ),
             TriggerDef(
+                name="record_consultation",
+                label="Première consultation de la décision en ligne",
+                label_en="Decision first opened online",
+                roles=RECORDERS,
+                payload=p.RecordConsultation,
+                guards=(step.consultation_moves_the_notification,),
+                effect=step.record_consultation,
+                replan_clocks=True,
+            ),
+            TriggerDef(
                 name="record_closure",
                 label="Clôture de l'examen par l'OFPRA",
                 label_en="Examination closed by OFPRA",
@@ -406,6 +416,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 when=step.outcome_is("rejection"),
                 when_label="rejet",
             ),
+            TransitionDef(trigger="record_consultation", sources="appeal_window", dest="="),
             TransitionDef(
                 trigger="record_closure",
                 sources=("registered", "ofpra_pending"),

@@ -53,6 +53,11 @@ class RecordDecision(Payload):
         return self
 
 
+class RecordConsultation(Payload):
+    consulted_at: Day
+    """First opening of a decision recorded as posted: it counts from then if earlier."""
+
+
 class RequestLegalAid(Payload):
     requested_at: Day
 

@@ -135,6 +135,32 @@ def decision_dates(ctx: FireContext) -> str | None:
     return None
 
 
+def consultation_moves_the_notification(ctx: FireContext) -> str | None:
+    consulted: date = ctx.payload.consulted_at  # type: ignore[attr-defined]
+    decision = ctx.data["decisions"][-1]
+    posted = day_of(decision, "posted_on")
+    notified = cast(date, day_of(decision, "notified_on"))
+    if consulted > today(ctx):
+        return f"la consultation ne peut pas être dans le futur ({law.fr(consulted)})"
+    asked = day_of(ctx.data, "legal_aid_requested_on")
+    if asked is not None:
+        return (
+            f"l'aide juridictionnelle a été demandée le {law.fr(asked)} : le délai de recours "
+            "en dépend désormais, une consultation ne le recalcule pas"
+        )
+    if posted is not None and consulted < posted:
+        return (
+            f"la décision ne peut pas avoir été consultée le {law.fr(consulted)}, avant sa "
+            f"mise en ligne le {law.fr(posted)}"
+        )
+    if consulted >= notified:
+        return (
+            f"la décision est déjà notifiée le {law.fr(notified)} ({decision['how']}) : une "
+            f"consultation le {law.fr(consulted)} ne change pas le délai de recours"
+        )
+    return None
+
+
 def legal_aid_not_asked(ctx: FireContext) -> str | None:
     asked = day_of(ctx.data, "legal_aid_requested_on")
     if asked is not None:
@@ -341,8 +367,7 @@ def schedule_interview(ctx: FireContext) -> None:
 
 def record_decision(ctx: FireContext) -> None:
     decision = cast(RecordDecision, ctx.payload)
-    rules = rules_of(ctx.data)
-    notified = law.deemed_notified(rules, decision.notified_at, decision.posted_at)
+    notified = law.deemed_notified(rules_of(ctx.data), decision.notified_at, decision.posted_at)
     how = (
         "première consultation"
         if decision.notified_at is not None and notified == decision.notified_at
@@ -364,11 +389,25 @@ def record_decision(ctx: FireContext) -> None:
     if decision.outcome in PROTECTIONS:
         grant_protection(ctx, decision.outcome, notified)
         return
+    open_appeal_window(ctx, notified, how)
+
+
+def open_appeal_window(ctx: FireContext, notified: date, how: str) -> None:
+    rules = rules_of(ctx.data)
     ctx.data["appeal_from"] = notified.isoformat()
     label = f"notification du rejet, {how}"
     set_deadline(ctx, "appeal", "cnda_appeal", notified, label)
     ctx.data["appeal_end"] = rules.rule("cnda_appeal").end(notified).isoformat()
     set_deadline(ctx, "legal_aid", "legal_aid_request", notified, label)
+
+
+def record_consultation(ctx: FireContext) -> None:
+    """A decision recorded as posted, opened before the 15 days: the window starts earlier."""
+    consulted: date = ctx.payload.consulted_at  # type: ignore[attr-defined]
+    decision = ctx.data["decisions"][-1]
+    decision.update(consulted_on=consulted.isoformat(), notified_on=consulted.isoformat())
+    decision["how"] = "première consultation"
+    open_appeal_window(ctx, consulted, "première consultation")
 
 
 def grant_protection(ctx: FireContext, outcome: str, notified: date) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import at
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_asylum_walk import (
@@ -234,3 +235,46 @@ def test_an_interview_cannot_be_scheduled_in_the_past(session: Session) -> None:
             "2027-03-01 10:00",
             interview_at="2027-02-26T09:30",
         )
+
+
+def test_a_posted_decision_opened_early_counts_from_its_first_consultation(
+    session: Session,
+) -> None:
+    case = rejected(session, notified="", posted="2027-03-01")
+    assert due(case, "appeal") == date(2027, 4, 16)
+    fire(
+        session,
+        case,
+        "record_consultation",
+        SOCIAL_WORKER,
+        "2027-03-05 10:00",
+        consulted_at="2027-03-04",
+    )
+    assert case.data["decisions"][-1]["notified_on"] == "2027-03-04"
+    # 4 April 2027 is a Sunday.
+    assert due(case, "appeal") == date(2027, 4, 5)
+    assert due(case, "legal_aid") == date(2027, 3, 19)
+    assert pending(session, case)["appeal_passed"].due_at == at("2027-04-06 00:00")
+    with pytest.raises(Refusal, match="déjà notifiée le 04/03/2027 .première consultation."):
+        fire(
+            session,
+            case,
+            "record_consultation",
+            SOCIAL_WORKER,
+            "2027-03-06 10:00",
+            consulted_at="2027-03-05",
+        )
+
+
+def test_a_consultation_after_the_15_days_changes_nothing(session: Session) -> None:
+    case = rejected(session, notified="", posted="2027-03-01")
+    with pytest.raises(Refusal, match="réputée notifiée 15 jours après la mise en ligne"):
+        fire(
+            session,
+            case,
+            "record_consultation",
+            SOCIAL_WORKER,
+            "2027-03-20 10:00",
+            consulted_at="2027-03-17",
+        )
+    assert due(case, "appeal") == date(2027, 4, 16)
