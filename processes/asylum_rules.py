@@ -168,6 +168,22 @@ ASYLUM_2024 = RuleSet(
             next_working_day=False,
         ),
         Rule(
+            "cnda_hearing_notice",
+            "Convocation à l'audience CNDA (juge unique)",
+            15,
+            "days",
+            f"{CESEDA}, convocation devant la CNDA",
+            next_working_day=False,
+        ),
+        Rule(
+            "cnda_hearing_notice_panel",
+            "Convocation à l'audience CNDA (formation collégiale)",
+            30,
+            "days",
+            f"{CESEDA}, convocation devant la CNDA",
+            next_working_day=False,
+        ),
+        Rule(
             "stay_protected",
             "Fin du maintien au CADA (protection accordée)",
             3,

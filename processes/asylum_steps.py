@@ -32,8 +32,6 @@ from processes.calendar import format_local, local
 from processes.context import FireContext
 
 Guard = Callable[[FireContext], "str | None"]
-HEARING_NOTICE_DAYS = {False: 15, True: 30}
-"""The least notice of a CNDA hearing: single judge, panel."""
 
 
 # --- Reading the case ---------------------------------------------------------------------
@@ -483,14 +481,14 @@ def schedule_hearing(ctx: FireContext) -> None:
     hearing = cast(ScheduleHearing, ctx.payload)
     ctx.data["hearing_at"] = hearing.hearing_at.isoformat()
     ctx.data["hearing_panel"] = hearing.panel
-    notice = (local(hearing.hearing_at).date() - today(ctx)).days
-    minimum = HEARING_NOTICE_DAYS[hearing.panel]
-    ctx.data["hearing_notice_days"] = notice
+    hearing_day = local(hearing.hearing_at).date()
+    rule_id = "cnda_hearing_notice_panel" if hearing.panel else "cnda_hearing_notice"
+    ctx.data["hearing_notice_days"] = (hearing_day - today(ctx)).days
     log(ctx)
-    if notice < minimum:
+    if hearing_day < rules_of(ctx.data).rule(rule_id).end(today(ctx)):
         # A notice shorter than the court's own minimum is grounds to ask for a postponement:
         # recorded as it is, and the juriste hears of it now.
-        ctx.data["hearing_notice_short"] = True
+        ctx.data["hearing_notice_short"] = rule_id
         ctx.notify("asylum_hearing", "juriste")
 
 

@@ -214,7 +214,8 @@ def test_a_hearing_notice_shorter_than_the_minimum_is_flagged_to_the_juriste(
         hearing_at=hearing,
         panel=panel,
     )
-    assert case.data.get("hearing_notice_short", False) is short
+    rule = "cnda_hearing_notice_panel" if panel else "cnda_hearing_notice"
+    assert case.data.get("hearing_notice_short") == (rule if short else None)
     told = session.scalars(
         select(Notification.recipient_staff_id).where(
             Notification.case_id == case.id, Notification.kind == "asylum_hearing"
