@@ -16,12 +16,15 @@ Reads like the paper diagram (shared/processes/asylum.md):
     withdrawn
 
 Deadlines come from the dated rule set the case was opened under (`asylum_rules.py`); the
-guards and effects are in `asylum_steps.py`, the clocks in `asylum_clocks.py`.
+guards are in `asylum_guards.py`, the effects in `asylum_steps.py`, the conditions and the
+way deadlines are kept in the case data in `asylum_case.py`, the clocks in `asylum_clocks.py`.
 """
 
 from __future__ import annotations
 
+from processes import asylum_case as read
 from processes import asylum_clocks as clocks
+from processes import asylum_guards as guard
 from processes import asylum_payloads as p
 from processes import asylum_steps as step
 from processes.definition import (
@@ -134,7 +137,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Record the arrival and the claim",
                 roles=RECORDERS,
                 payload=p.OpenCase,
-                guards=(step.opening_dates,),
+                guards=(guard.opening_dates,),
                 effect=step.open_claim,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -145,8 +148,8 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=JURISTE,
                 payload=p.LodgeOfpra,
                 guards=(
-                    step.not_dublin,
-                    step.dated(
+                    guard.not_dublin,
+                    guard.dated(
                         "filed_at",
                         "l'introduction",
                         after="registered_on",
@@ -162,7 +165,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=JURISTE,
                 payload=p.RequestDocuments,
                 guards=(
-                    step.dated(
+                    guard.dated(
                         "requested_at",
                         "la demande de pièces",
                         after="ofpra_filed_on",
@@ -178,7 +181,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="OFPRA interview scheduled",
                 roles=RECORDERS,
                 payload=p.ScheduleInterview,
-                guards=(step.moment_not_in_past("interview_at", "l'entretien"),),
+                guards=(guard.moment_not_in_past("interview_at", "l'entretien"),),
                 effect=step.schedule_interview,
                 replan_clocks=True,
             ),
@@ -188,7 +191,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="OFPRA decision notified",
                 roles=RECORDERS,
                 payload=p.RecordDecision,
-                guards=(step.decision_dates,),
+                guards=(guard.decision_dates,),
                 effect=step.record_decision,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -198,7 +201,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Decision first opened online",
                 roles=RECORDERS,
                 payload=p.RecordConsultation,
-                guards=(step.consultation_moves_the_notification,),
+                guards=(guard.consultation_moves_the_notification,),
                 effect=step.record_consultation,
                 replan_clocks=True,
             ),
@@ -209,7 +212,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=JURISTE,
                 payload=p.RecordClosure,
                 guards=(
-                    step.dated(
+                    guard.dated(
                         "closed_at",
                         "la clôture",
                         after="registered_on",
@@ -224,7 +227,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Reopening requested",
                 roles=JURISTE,
                 payload=p.RequestReopening,
-                guards=(step.within_reopening_window,),
+                guards=(guard.within_reopening_window,),
                 effect=step.request_reopening,
             ),
             TriggerDef(
@@ -234,8 +237,8 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=JURISTE,
                 payload=p.RequestLegalAid,
                 guards=(
-                    step.legal_aid_not_asked,
-                    step.dated(
+                    guard.legal_aid_not_asked,
+                    guard.dated(
                         "requested_at",
                         "la demande d'aide juridictionnelle",
                         after="appeal_from",
@@ -251,7 +254,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=RECORDERS,
                 payload=p.LegalAidDecided,
                 guards=(
-                    step.dated(
+                    guard.dated(
                         "notified_at",
                         "la décision d'aide juridictionnelle",
                         after="legal_aid_requested_on",
@@ -266,7 +269,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Appeal lodged with the CNDA",
                 roles=JURISTE,
                 payload=p.LodgeAppeal,
-                guards=(step.appeal_in_time_or_overridden,),
+                guards=(guard.appeal_in_time_or_overridden,),
                 effect=step.lodge_appeal,
             ),
             TriggerDef(
@@ -275,7 +278,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Appeal period over",
                 roles=("system",),
                 payload=Empty,
-                guards=(step.appeal_deadline_over,),
+                guards=(guard.appeal_deadline_over,),
                 effect=step.appeal_deadline_passed,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -285,7 +288,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="CNDA hearing scheduled",
                 roles=RECORDERS,
                 payload=p.ScheduleHearing,
-                guards=(step.moment_not_in_past("hearing_at", "l'audience"),),
+                guards=(guard.moment_not_in_past("hearing_at", "l'audience"),),
                 effect=step.schedule_hearing,
                 replan_clocks=True,
             ),
@@ -295,7 +298,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="CNDA decision notified",
                 roles=RECORDERS,
                 payload=p.RecordCndaDecision,
-                guards=(step.cnda_decision_dates,),
+                guards=(guard.cnda_decision_dates,),
                 effect=step.record_cnda_decision,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -305,7 +308,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Attestation renewed",
                 roles=RECORDERS,
                 payload=p.RenewAttestation,
-                guards=(step.attestation_dates,),
+                guards=(guard.attestation_dates,),
                 effect=step.renew_attestation,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -316,14 +319,14 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=JURISTE,
                 payload=p.StartDublin,
                 guards=(
-                    step.is_dublin,
-                    step.dated(
+                    guard.is_dublin,
+                    guard.dated(
                         "accepted_at",
                         "l'accord",
                         after="registered_on",
                         after_what="l'enregistrement",
                     ),
-                    step.dated("transfer_decision_notified_at", "la décision de transfert"),
+                    guard.dated("transfer_decision_notified_at", "la décision de transfert"),
                 ),
                 effect=step.start_dublin,
             ),
@@ -333,7 +336,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Transfer period extended (imprisonment, absconding)",
                 roles=JURISTE,
                 payload=p.UpdateDublin,
-                guards=(step.extension_before_deadline,),
+                guards=(guard.extension_before_deadline,),
                 effect=step.update_dublin,
                 replan_clocks=True,
             ),
@@ -344,11 +347,11 @@ def definition(version: int = 1) -> ProcessDefinition:
                 roles=RECORDERS,
                 payload=p.TransferDone,
                 guards=(
-                    step.dated(
+                    guard.dated(
                         "at", "le transfert", after="dublin_accepted_on", after_what="l'accord"
                     ),
                 ),
-                effect=step.log,
+                effect=read.log,
             ),
             TriggerDef(
                 name="requalify",
@@ -356,7 +359,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Requalified: France becomes responsible",
                 roles=("system", *JURISTE),
                 payload=p.Requalify,
-                guards=(step.transfer_deadline_over,),
+                guards=(guard.transfer_deadline_over,),
                 effect=step.requalify,
                 case_clocks=clocks.ATTESTATION,
             ),
@@ -366,7 +369,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Extend the stay (3 months, once)",
                 roles=HEAD,
                 payload=p.ExtendStay,
-                guards=(step.first_extension,),
+                guards=(guard.first_extension,),
                 effect=step.extend_stay,
                 replan_clocks=True,
             ),
@@ -376,7 +379,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Plan the exit",
                 roles=HEAD,
                 payload=p.PlanExit,
-                guards=(step.exit_not_in_past,),
+                guards=(guard.exit_not_in_past,),
                 effect=step.plan_exit,
                 replan_clocks=True,
             ),
@@ -386,8 +389,8 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Record the exit",
                 roles=RECORDERS,
                 payload=p.RecordExit,
-                guards=(step.dated("exited_at", "la sortie"),),
-                effect=step.log,
+                guards=(guard.dated("exited_at", "la sortie"),),
+                effect=read.log,
             ),
             TriggerDef(
                 name="withdraw",
@@ -395,7 +398,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Close the case",
                 roles=JURISTE,
                 payload=p.Withdraw,
-                effect=step.log,
+                effect=read.log,
             ),
         ),
         transitions=(
@@ -406,14 +409,14 @@ def definition(version: int = 1) -> ProcessDefinition:
                 trigger="record_decision",
                 sources="ofpra_pending",
                 dest="protected",
-                when=step.outcome_is(*p.PROTECTIONS),
+                when=read.outcome_is(*p.PROTECTIONS),
                 when_label="réfugié ou protection subsidiaire",
             ),
             TransitionDef(
                 trigger="record_decision",
                 sources="ofpra_pending",
                 dest="appeal_window",
-                when=step.outcome_is("rejection"),
+                when=read.outcome_is("rejection"),
                 when_label="rejet",
             ),
             TransitionDef(trigger="record_consultation", sources="appeal_window", dest="="),
@@ -429,14 +432,14 @@ def definition(version: int = 1) -> ProcessDefinition:
                 trigger="request_legal_aid",
                 sources="appeal_window",
                 dest="appeal_suspended",
-                when=step.legal_aid_in_time,
+                when=read.legal_aid_in_time,
                 when_label="dans les 15 jours",
             ),
             TransitionDef(
                 trigger="request_legal_aid",
                 sources="appeal_window",
                 dest="=",
-                when=step.legal_aid_late,
+                when=read.legal_aid_late,
                 when_label="après 15 jours, délai inchangé",
             ),
             TransitionDef(
@@ -461,21 +464,21 @@ def definition(version: int = 1) -> ProcessDefinition:
                 trigger="record_cnda_decision",
                 sources="cnda_pending",
                 dest="protected",
-                when=step.outcome_is(*p.PROTECTIONS),
+                when=read.outcome_is(*p.PROTECTIONS),
                 when_label="réfugié ou protection subsidiaire",
             ),
             TransitionDef(
                 trigger="record_cnda_decision",
                 sources="cnda_pending",
                 dest="rejected_final",
-                when=step.outcome_is("rejection"),
+                when=read.outcome_is("rejection"),
                 when_label="rejet",
             ),
             TransitionDef(
                 trigger="record_cnda_decision",
                 sources="cnda_pending",
                 dest="ofpra_pending",
-                when=step.outcome_is("annulment"),
+                when=read.outcome_is("annulment"),
                 when_label="annulation, renvoi à l'OFPRA",
             ),
             TransitionDef(trigger="renew_attestation", sources=CLAIM_STATES, dest="="),

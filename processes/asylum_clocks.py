@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from processes.asylum_steps import attestation_running, files_at_ofpra, has, legal_aid_open
+from processes.asylum_case import attestation_running, files_at_ofpra, has, legal_aid_open
 from processes.definition import ClockDef, ClockKind, DataCondition, Delay
 
 EIGHT = time(8, 0)

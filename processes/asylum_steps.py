@@ -1,18 +1,24 @@
-"""Guards, effects and conditions of the asylum process: plain functions of a FireContext.
+"""Effects of the asylum process: what each trigger writes into the case data.
 
-Every deadline is computed here from the case's own rule set (`data["rule_set"]`, chosen at
-opening) and stored as three keys: `<name>_due` (ISO date, the anchor of its clocks),
-`<name>_rule` (why, in words, copied onto the clocks) and, for the appeal, `<name>_end` (the
-calendar end before any move to a working day, which the legal-aid pause counts from).
+Each deadline is computed from the case's own rule set (`asylum_rules.py`) and stored with
+the rule that set it (see `asylum_case.py`), so its clocks can say why they are due then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import date
+from typing import cast
 
 from processes import asylum_rules as law
+from processes.asylum_case import (
+    day_of,
+    is_late,
+    legal_aid_in_time,
+    log,
+    rules_of,
+    set_deadline,
+    today,
+)
 from processes.asylum_payloads import (
     PROTECTIONS,
     ExtendStay,
@@ -28,267 +34,8 @@ from processes.asylum_payloads import (
     StartDublin,
     UpdateDublin,
 )
-from processes.calendar import format_local, local
+from processes.calendar import local
 from processes.context import FireContext
-
-Guard = Callable[[FireContext], "str | None"]
-
-
-# --- Reading the case ---------------------------------------------------------------------
-
-
-def today(ctx: FireContext) -> date:
-    return local(ctx.now).date()
-
-
-def day_of(data: Mapping[str, Any], key: str) -> date | None:
-    value = data.get(key)
-    return date.fromisoformat(str(value)[:10]) if value else None
-
-
-def rules_of(data: Mapping[str, Any]) -> law.RuleSet:
-    return law.rule_set(str(data["rule_set"]))
-
-
-def set_deadline(ctx: FireContext, name: str, rule_id: str, start: date, start_label: str) -> date:
-    rules = rules_of(ctx.data)
-    due = rules.rule(rule_id).due(start)
-    ctx.data[f"{name}_due"] = due.isoformat()
-    ctx.data[f"{name}_rule"] = rules.explain(rule_id, start, start_label=start_label)
-    return due
-
-
-def log(ctx: FireContext, **extra: Any) -> None:
-    entry = ctx.payload.model_dump(mode="json", exclude_none=True)
-    entry.update(trigger=ctx.trigger, at=ctx.now.isoformat(), by=ctx.actor_id, **extra)
-    ctx.data.setdefault("steps", []).append(entry)
-
-
-# --- Guards: each returns the refusal, in French, or None ---------------------------------
-
-
-def dated(field: str, what: str, *, after: str | None = None, after_what: str = "") -> Guard:
-    """A payload date not after today and, when `after` names a data key, not before it."""
-
-    def guard(ctx: FireContext) -> str | None:
-        value: date | None = getattr(ctx.payload, field)
-        if value is None:
-            return None
-        if value > today(ctx):
-            return f"{what} ne peut pas être dans le futur ({law.fr(value)})"
-        earliest = day_of(ctx.data, after) if after else None
-        if earliest is not None and value < earliest:
-            return (
-                f"{what} ({law.fr(value)}) ne peut pas précéder {after_what} ({law.fr(earliest)})"
-            )
-        return None
-
-    return guard
-
-
-def opening_dates(ctx: FireContext) -> str | None:
-    opened = cast(OpenCase, ctx.payload)
-    if opened.registered_at > today(ctx):
-        return f"l'enregistrement ne peut pas être dans le futur ({law.fr(opened.registered_at)})"
-    if opened.attestation_issued_at < opened.registered_at:
-        return (
-            f"l'attestation ({law.fr(opened.attestation_issued_at)}) ne peut pas précéder "
-            f"l'enregistrement au guichet unique ({law.fr(opened.registered_at)})"
-        )
-    try:
-        law.rule_set_for(today(ctx), opened.registered_at)
-    except LookupError as error:
-        return str(error)
-    return None
-
-
-def not_dublin(ctx: FireContext) -> str | None:
-    if ctx.data.get("procedure") == "dublin":
-        return (
-            "demande en procédure Dublin : pas de dossier OFPRA tant que la France n'est pas "
-            "responsable (start_dublin, puis requalification si le transfert n'a pas lieu)"
-        )
-    return None
-
-
-def is_dublin(ctx: FireContext) -> str | None:
-    if ctx.data.get("procedure") != "dublin":
-        return f"la demande est en procédure {ctx.data.get('procedure')}, pas Dublin"
-    return None
-
-
-def decision_dates(ctx: FireContext) -> str | None:
-    decision = cast(RecordDecision, ctx.payload)
-    filed = day_of(ctx.data, "ofpra_filed_on")
-    for value, what in ((decision.notified_at, "notifiée"), (decision.posted_at, "mise en ligne")):
-        if value is None:
-            continue
-        if value > today(ctx):
-            return f"la décision ne peut pas être {what} dans le futur ({law.fr(value)})"
-        if filed is not None and value < filed:
-            return (
-                f"la décision ne peut pas être {what} le {law.fr(value)}, avant l'introduction "
-                f"du dossier à l'OFPRA le {law.fr(filed)}"
-            )
-    return None
-
-
-def consultation_moves_the_notification(ctx: FireContext) -> str | None:
-    consulted: date = ctx.payload.consulted_at  # type: ignore[attr-defined]
-    decision = ctx.data["decisions"][-1]
-    posted = day_of(decision, "posted_on")
-    notified = cast(date, day_of(decision, "notified_on"))
-    if consulted > today(ctx):
-        return f"la consultation ne peut pas être dans le futur ({law.fr(consulted)})"
-    asked = day_of(ctx.data, "legal_aid_requested_on")
-    if asked is not None:
-        return (
-            f"l'aide juridictionnelle a été demandée le {law.fr(asked)} : le délai de recours "
-            "en dépend désormais, une consultation ne le recalcule pas"
-        )
-    if posted is not None and consulted < posted:
-        return (
-            f"la décision ne peut pas avoir été consultée le {law.fr(consulted)}, avant sa "
-            f"mise en ligne le {law.fr(posted)}"
-        )
-    if consulted >= notified:
-        return (
-            f"la décision est déjà notifiée le {law.fr(notified)} ({decision['how']}) : une "
-            f"consultation le {law.fr(consulted)} ne change pas le délai de recours"
-        )
-    return None
-
-
-def legal_aid_not_asked(ctx: FireContext) -> str | None:
-    asked = day_of(ctx.data, "legal_aid_requested_on")
-    if asked is not None:
-        return f"l'aide juridictionnelle a déjà été demandée le {law.fr(asked)}"
-    return None
-
-
-def appeal_in_time_or_overridden(ctx: FireContext) -> str | None:
-    appeal = cast(LodgeAppeal, ctx.payload)
-    if ctx.state == "rejected_final" and ctx.data.get("final_reason") != "no_appeal":
-        return "la CNDA a déjà statué : un nouveau recours devant elle n'est pas possible"
-    notified = day_of(ctx.data, "appeal_from")
-    if notified is not None and appeal.lodged_at < notified:
-        return (
-            f"le recours ({law.fr(appeal.lodged_at)}) ne peut pas précéder la notification du "
-            f"rejet ({law.fr(notified)})"
-        )
-    if appeal.lodged_at > today(ctx):
-        return f"le recours ne peut pas être daté dans le futur ({law.fr(appeal.lodged_at)})"
-    if is_late(ctx) and not appeal.override_reason:
-        return (
-            f"recours formé le {law.fr(appeal.lodged_at)}, après l'échéance du "
-            f"{law.fr(cast(date, day_of(ctx.data, 'appeal_due')))} ({ctx.data.get('appeal_rule')}) "
-            "; un recours hors délai ne s'enregistre qu'avec override_reason (motif, audité)"
-        )
-    return None
-
-
-def is_late(ctx: FireContext) -> bool:
-    """Lodged after the appeal's due date; never while legal aid suspends the window."""
-    if ctx.state == "appeal_suspended":
-        return False
-    due = day_of(ctx.data, "appeal_due")
-    return due is not None and cast(LodgeAppeal, ctx.payload).lodged_at > due
-
-
-def appeal_deadline_over(ctx: FireContext) -> str | None:
-    due = day_of(ctx.data, "appeal_due")
-    if due is not None and today(ctx) <= due:
-        return f"le délai de recours court jusqu'au {law.fr(due)} inclus"
-    return None
-
-
-def cnda_decision_dates(ctx: FireContext) -> str | None:
-    return dated(
-        "notified_at", "la décision de la CNDA", after="appeal_lodged_on", after_what="le recours"
-    )(ctx)
-
-
-def attestation_dates(ctx: FireContext) -> str | None:
-    renewal = cast(RenewAttestation, ctx.payload)
-    if renewal.renewed_at > today(ctx):
-        return f"le renouvellement ne peut pas être dans le futur ({law.fr(renewal.renewed_at)})"
-    if renewal.expires_at is not None and renewal.expires_at <= renewal.renewed_at:
-        return (
-            f"l'attestation renouvelée le {law.fr(renewal.renewed_at)} ne peut pas expirer le "
-            f"{law.fr(renewal.expires_at)}"
-        )
-    return None
-
-
-def extension_before_deadline(ctx: FireContext) -> str | None:
-    update = cast(UpdateDublin, ctx.payload)
-    due = day_of(ctx.data, "transfer_due")
-    if update.at > today(ctx):
-        return f"la date ne peut pas être dans le futur ({law.fr(update.at)})"
-    if due is not None and update.at > due:
-        return (
-            f"le délai de transfert a expiré le {law.fr(due)} : il ne peut plus être prolongé "
-            f"(situation constatée le {law.fr(update.at)})"
-        )
-    return None
-
-
-def transfer_deadline_over(ctx: FireContext) -> str | None:
-    due = day_of(ctx.data, "transfer_due")
-    if due is not None and today(ctx) <= due:
-        return f"le délai de transfert court jusqu'au {law.fr(due)} inclus"
-    return None
-
-
-def first_extension(ctx: FireContext) -> str | None:
-    granted = day_of(ctx.data, "stay_extended_on")
-    if granted is not None:
-        return (
-            f"le maintien a déjà été prolongé le {law.fr(granted)} (jusqu'au "
-            f"{law.fr(cast(date, day_of(ctx.data, 'stay_due')))}) : une seule prolongation de "
-            "3 mois est possible (CESEDA R552-13) ; préparez la sortie (plan_exit)"
-        )
-    return dated("granted_at", "la prolongation")(ctx)
-
-
-def moment_not_in_past(field: str, what: str) -> Guard:
-    def guard(ctx: FireContext) -> str | None:
-        moment: datetime = getattr(ctx.payload, field)
-        if moment < ctx.now:
-            return f"{what} ne peut pas être convoqué(e) dans le passé ({format_local(moment)})"
-        return None
-
-    return guard
-
-
-def exit_not_in_past(ctx: FireContext) -> str | None:
-    planned = cast(PlanExit, ctx.payload)
-    if planned.exit_at < today(ctx):
-        return f"la sortie ne peut pas être planifiée dans le passé ({law.fr(planned.exit_at)})"
-    return None
-
-
-def within_reopening_window(ctx: FireContext) -> str | None:
-    problem = dated(
-        "requested_at",
-        "la demande de réouverture",
-        after="ofpra_closed_on",
-        after_what="la clôture",
-    )(ctx)
-    if problem:
-        return problem
-    due = cast(date, day_of(ctx.data, "reopening_due"))
-    asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
-    if asked > due:
-        return (
-            f"demande de réouverture le {law.fr(asked)}, après la fin du délai de 9 mois le "
-            f"{law.fr(due)} ({ctx.data.get('reopening_rule')}) ; seule une demande de réexamen "
-            "est encore possible"
-        )
-    return None
-
-
-# --- Effects ------------------------------------------------------------------------------
 
 
 def open_claim(ctx: FireContext) -> None:
@@ -435,16 +182,6 @@ def request_legal_aid(ctx: FireContext) -> None:
     ctx.notify("asylum_appeal_unchanged", "juriste")
 
 
-def legal_aid_in_time(ctx: FireContext) -> bool:
-    asked = day_of(ctx.data, "legal_aid_requested_on")
-    due = day_of(ctx.data, "legal_aid_due")
-    return asked is not None and due is not None and asked <= due
-
-
-def legal_aid_late(ctx: FireContext) -> bool:
-    return not legal_aid_in_time(ctx)
-
-
 def legal_aid_decided(ctx: FireContext) -> None:
     decided = cast(LegalAidDecided, ctx.payload)
     pause = law.Suspension(int(ctx.data["appeal_days_used"]), int(ctx.data["appeal_days_left"]))
@@ -583,33 +320,3 @@ def request_reopening(ctx: FireContext) -> None:
         {"closed_on": ctx.data.get("ofpra_closed_on"), "requested_on": asked.isoformat()}
     )
     expect_ofpra_decision(ctx, asked, "demande de réouverture")
-
-
-# --- Conditions -----------------------------------------------------------------------------
-
-
-def outcome_is(*outcomes: str) -> Callable[[FireContext], bool]:
-    def condition(ctx: FireContext) -> bool:
-        return ctx.payload.outcome in outcomes  # type: ignore[attr-defined]
-
-    return condition
-
-
-def attestation_running(data: Mapping[str, Any]) -> bool:
-    """The attestation matters while the claim is examined, not after protection or rejection."""
-    return bool(data.get("attestation_due")) and not data.get("claim_over")
-
-
-def files_at_ofpra(data: Mapping[str, Any]) -> bool:
-    return data.get("procedure") != "dublin"
-
-
-def has(key: str) -> Callable[[Mapping[str, Any]], bool]:
-    def condition(data: Mapping[str, Any]) -> bool:
-        return bool(data.get(key))
-
-    return condition
-
-
-def legal_aid_open(data: Mapping[str, Any]) -> bool:
-    return bool(data.get("legal_aid_due")) and not data.get("legal_aid_requested_on")
