@@ -329,6 +329,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                     guard.dated("transfer_decision_notified_at", "la décision de transfert"),
                 ),
                 effect=step.start_dublin,
+                replan_clocks=True,
             ),
             TriggerDef(
                 name="update_dublin",
@@ -483,6 +484,12 @@ def definition(version: int = 1) -> ProcessDefinition:
             ),
             TransitionDef(trigger="renew_attestation", sources=CLAIM_STATES, dest="="),
             TransitionDef(trigger="start_dublin", sources="registered", dest="dublin_transfer"),
+            TransitionDef(
+                trigger="start_dublin",
+                sources="dublin_transfer",
+                dest="=",
+                when_label="décision sur recours : le délai repart",
+            ),
             TransitionDef(trigger="update_dublin", sources="dublin_transfer", dest="="),
             TransitionDef(trigger="transfer_done", sources="dublin_transfer", dest="exited"),
             TransitionDef(

@@ -161,3 +161,25 @@ def test_a_transfer_carried_out_closes_the_case(session: Session) -> None:
     fire(session, case, "transfer_done", SOCIAL_WORKER, "2027-04-12 18:00", at="2027-04-12")
     assert case.state == "exited" and case.closed_at is not None
     assert pending(session, case) == {}
+
+
+def test_a_ruling_on_the_transfer_appeal_restarts_the_6_months(session: Session) -> None:
+    case = dublin(
+        session,
+        registered="2027-01-04",
+        accepted="2027-02-01",
+        transfer_decision_notified_at="2027-02-01",
+    )
+    assert due(case, "transfer") == date(2027, 8, 1)
+    fire(
+        session,
+        case,
+        "start_dublin",
+        JURISTE,
+        "2027-03-31 10:00",
+        accepted_at="2027-03-31",
+        member_state="Italie",
+    )
+    assert case.state == "dublin_transfer"
+    assert due(case, "transfer") == date(2027, 9, 30)  # 31 March + 6 months
+    assert pending(session, case)["transfer_passed"].due_at == at("2027-10-01 00:00")
