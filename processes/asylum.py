@@ -3,10 +3,11 @@
 Reads like the paper diagram (shared/processes/asylum.md):
 
     registered ─lodge_ofpra─► ofpra_pending ─record_decision─┬─ protection ─► protected
-        │   (interview, documents: data)    │                 └─ rejection ─► appeal_window
-        │                                   └─ record_closure ─► ofpra_closed ─(9 months)─┘
+        │     (interview, documents: data)                   └─ rejection ─► appeal_window
+        │ registered | ofpra_pending ─record_closure─► ofpra_closed
+        │     ofpra_closed ─request_reopening (within 9 months)─► ofpra_pending
         │ dublin: start_dublin ─► dublin_transfer ─transfer_done─► exited
-        │                            └─ transfer deadline passed ─► registered (requalified)
+        │     dublin_transfer ─ transfer deadline passed: requalify ─► registered
     appeal_window ─request_legal_aid─► appeal_suspended ─legal_aid_decided─► appeal_window
     appeal_window | appeal_suspended ─lodge_appeal─► cnda_pending ─record_cnda_decision─►
         protected | rejected_final | ofpra_pending (annulment)
