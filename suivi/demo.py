@@ -12,24 +12,22 @@ messages are exactly what they would have been.
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from models.cases import Case, CaseEvent, Clock, Notification
+from models.cases import Case
 from models.db import make_engine, session_scope
 from models.directory_io import import_directory, parse_directory
 from models.migrate import upgrade
 from models.schemas import DirectoryFile
-from notifications.render import scheme
 from processes import engine as wf
-from processes.audit import iter_breaks
 from processes.calendar import at_local_time, is_working_day, local
 from processes.insurance import record_first_certificate
 from suivi.demo_scenario import Step, plan
@@ -41,7 +39,6 @@ DEFAULT_START = date(2026, 11, 2)
 AGENDA_AT = time(7, 30)
 SWEEPS_AT = (time(8, 0), time(20, 0))
 DELIVERY_DELAY = timedelta(minutes=5)
-WARNINGS = ("warning_1", "warning_2")
 
 
 def demo_directory() -> DirectoryFile:
@@ -98,6 +95,21 @@ class PlainRoutine:
         from notifications.delivery import deliver_pending
 
         return deliver_pending(self.engine, now).model_dump(mode="json")
+
+
+@contextmanager
+def fast_flows() -> Iterator[None]:
+    """Settings for many short flow runs in one process, on whatever API is configured."""
+    from prefect.context import SyncClientContext
+    from prefect.settings import temporary_settings
+
+    # A sync flow otherwise waits ~1 s on exit for its heartbeat: 150 flow runs here. One
+    # client for them all: each run would otherwise build its own (and its TLS context).
+    with (
+        temporary_settings(updates={"flows.heartbeat_frequency": None}),
+        SyncClientContext.get_or_create(),
+    ):
+        yield
 
 
 class FlowRoutine:
@@ -250,97 +262,6 @@ def simulate(
     steps = plan(start, directory)
     replay_history(engine, start, steps)
     return run_month(engine, steps, start=start, days=days, routine=routine, on_day=on_day)
-
-
-# --- What the month did ---------------------------------------------------------------------
-
-
-@dataclass
-class DemoSummary:
-    start: date
-    end: date
-    """The last simulated day."""
-    clocks: dict[str, int] = field(default_factory=dict)
-    """Clocks fired during the month, by kind (reminder, escalation, deadline)."""
-    warnings: dict[str, int] = field(default_factory=dict)
-    direction_alerts: int = 0
-    alert_case: int | None = None
-    opened: dict[str, int] = field(default_factory=dict)
-    closed: dict[tuple[str, str], int] = field(default_factory=dict)
-    open_by_state: dict[tuple[str, str], int] = field(default_factory=dict)
-    sent_by_channel: dict[str, int] = field(default_factory=dict)
-    sent_by_kind: dict[str, int] = field(default_factory=dict)
-    agendas: int = 0
-    pending: int = 0
-    audit_breaks: list[str] = field(default_factory=list)
-
-
-def summarise(engine: Engine, start: date, days: int) -> DemoSummary:
-    """Counted from the database, not from the jobs' reports: the tables are the record."""
-    begin = at_local_time(start, time())
-    finish = at_local_time(start + timedelta(days=days), time())
-    summary = DemoSummary(start=start, end=start + timedelta(days=days - 1))
-    with session_scope(engine) as session:
-        summary.clocks = dict(session.execute(
-            select(Clock.kind, func.count())
-            .where(Clock.status == "fired", Clock.fired_at >= begin, Clock.fired_at < finish)
-            .group_by(Clock.kind)
-        ).tuples().all())
-        summary.warnings = dict(session.execute(
-            select(CaseEvent.to_state, func.count())
-            .where(
-                CaseEvent.to_state.in_(WARNINGS), CaseEvent.from_state != CaseEvent.to_state,
-                CaseEvent.at >= begin, CaseEvent.at < finish,
-            )
-            .group_by(CaseEvent.to_state)
-        ).tuples().all())
-        alerted = session.scalars(
-            select(Notification.case_id)
-            .where(
-                Notification.kind == "direction_alert",
-                Notification.created_at >= begin, Notification.created_at < finish,
-            )
-            .distinct().order_by(Notification.case_id)
-        ).all()
-        summary.direction_alerts = len(alerted)
-        summary.alert_case = alerted[0] if alerted else None
-        summary.opened = dict(session.execute(
-            select(Case.process, func.count())
-            .where(Case.opened_at >= begin, Case.opened_at < finish)
-            .group_by(Case.process)
-        ).tuples().all())
-        summary.closed = {
-            (process, state): count
-            for process, state, count in session.execute(
-                select(Case.process, Case.state, func.count())
-                .where(Case.closed_at >= begin, Case.closed_at < finish)
-                .group_by(Case.process, Case.state)
-            ).tuples()
-        }
-        summary.open_by_state = {
-            (process, state): count
-            for process, state, count in session.execute(
-                select(Case.process, Case.state, func.count())
-                .where(Case.closed_at.is_(None))
-                .group_by(Case.process, Case.state)
-            ).tuples()
-        }
-        sent = session.execute(
-            select(Notification.channel_url, Notification.kind)
-            .where(
-                Notification.status == "sent",
-                Notification.sent_at >= begin, Notification.sent_at < finish,
-            )
-        ).tuples().all()
-        summary.sent_by_channel = dict(Counter(scheme(url) for url, _ in sent))
-        summary.sent_by_kind = dict(Counter(kind for _, kind in sent))
-        summary.agendas = summary.sent_by_kind.get("daily_agenda", 0)
-        summary.pending = session.scalar(
-            select(func.count()).select_from(Notification)
-            .where(Notification.status.not_in(("sent",)))
-        ) or 0
-        summary.audit_breaks = [b.describe() for b in iter_breaks(session)]
-    return summary
 
 
 def use_demo_database(path: Path = DEMO_DB) -> None:

@@ -73,6 +73,10 @@ class Arrears:
     reminder_after: int = 2
     interview_after: int | None = None
     plan_instalments: int = 0
+    first_instalment: int = 10
+    """Calendar days from the interview to the plan's first instalment."""
+    pays_first: bool = False
+    """The first instalment is paid on its date (its check, 5 days later, finds it)."""
     paid_after: int | None = None
     """Working days after the reminder when the whole debt is paid."""
     renegotiate_after: int | None = None
@@ -124,8 +128,8 @@ HYGIENE = (
 
 ARREARS = (
     Arrears("r-1001", -30, "389.40", 2, interview_after=5, plan_instalments=3,
-            renegotiate_after=10),
-    Arrears("r-0103", 1, "412.80", 2, interview_after=5, plan_instalments=4),
+            first_instalment=20, renegotiate_after=10),
+    Arrears("r-0103", 1, "412.80", 2, interview_after=5, plan_instalments=4, pays_first=True),
     Arrears("r-0602", 2, "365.00", 1, reminder_after=8, paid_after=5),
 )
 
@@ -303,13 +307,17 @@ def arrears_steps(story: Arrears, start: date, team: Team) -> list[Step]:
     if not story.plan_instalments:
         return steps
     share = (monthly * story.unpaid_months / story.plan_instalments).quantize(Decimal("0.01"))
-    first = interview + timedelta(days=20)
+    first = interview + timedelta(days=story.first_instalment)
     instalments = [
         {"due_on": (first + timedelta(days=30 * n)).isoformat(), "amount": str(share)}
         for n in range(story.plan_instalments)
     ]
     step(at(interview, 16), "agree_plan", gs, instalments=instalments,
          notes="Plan signé en entretien")
+    if story.pays_first:
+        paid = next_working_day_from(first)
+        step(at(paid, 11), "record_payment", gs, paid_at=at(paid, 10).isoformat(),
+             amount=str(share))
     if story.renegotiate_after is not None:
         # The first instalment is checked 5 days after its date; it was not paid.
         day = add_working_days(first + timedelta(days=5), story.renegotiate_after)

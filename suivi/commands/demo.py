@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from suivi import demo
 from suivi.common import console, fail
+from suivi.demo_summary import DemoSummary, summarise
 
 DAY_NAMES = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "Échéances"}
@@ -80,20 +80,6 @@ def warm_up_prefect() -> threading.Thread | None:
     return thread
 
 
-@contextmanager
-def prefect_session() -> Iterator[None]:
-    from prefect.context import SyncClientContext
-    from prefect.settings import temporary_settings
-
-    # A sync flow otherwise waits ~1 s on exit for its heartbeat: 150 flow runs here. One
-    # client for them all: each run would otherwise build its own (and its TLS context).
-    with (
-        temporary_settings(updates={"flows.heartbeat_frequency": None}),
-        SyncClientContext.get_or_create(),
-    ):
-        yield
-
-
 def day_label(report: demo.DayReport) -> str:
     name = f"{DAY_NAMES[report.day.weekday()]} {report.day.strftime('%d/%m/%Y')}"
     if not report.working:
@@ -104,27 +90,34 @@ def day_label(report: demo.DayReport) -> str:
     )
 
 
-def summary_tables(summary: demo.DemoSummary) -> list[Table]:
+def summary_tables(summary: DemoSummary) -> list[Table]:
     period = f"du {summary.start.strftime('%d/%m/%Y')} au {summary.end.strftime('%d/%m/%Y')}"
     month = Table(title=f"Le mois simulé, {period}", show_header=False)
     month.add_column("", style="bold")
     month.add_column("", justify="right")
     for process, count in sorted(summary.opened.items()):
         month.add_row(f"Dossiers ouverts ({PROCESS_LABELS.get(process, process)})", str(count))
-    for kind, label in KIND_LABELS.items():
-        month.add_row(f"{label} envoyées par le balayage", str(summary.clocks.get(kind, 0)))
-    month.add_row("1ers avertissements", str(summary.warnings.get("warning_1", 0)))
-    month.add_row("2es avertissements", str(summary.warnings.get("warning_2", 0)))
-    month.add_row("Alertes à la direction (dossiers)", str(summary.direction_alerts))
+    month.add_row("Relances envoyées", str(summary.clock_messages.get("reminder", 0)))
+    month.add_row("Escalades envoyées", str(summary.clock_messages.get("escalation", 0)))
+    month.add_row(
+        "Échéances échues (traitées par le balayage)", str(summary.clocks_fired.get("deadline", 0))
+    )
+    month.add_row("1ers avertissements", str(summary.first_warnings))
+    month.add_row("2es avertissements", str(summary.second_warnings))
+    month.add_row(
+        "Alertes à la direction",
+        f"{summary.direction_alerts} dossier(s), {summary.direction_alert_messages} message(s)",
+    )
+    month.add_row("Maintiens décidés par la direction", str(summary.maintained))
     for key, count in sorted(summary.closed.items()):
         month.add_row(f"Clos : {STATE_LABELS.get(key, ' : '.join(key))}", str(count))
-    month.add_row("Agendas du matin envoyés", str(summary.agendas))
+    month.add_row("Agendas du matin envoyés", str(summary.sent_by_kind.get("daily_agenda", 0)))
     channels = Table(title="Notifications envoyées par canal")
     channels.add_column("canal")
     channels.add_column("envoyées", justify="right")
     for channel, count in sorted(summary.sent_by_channel.items()):
         channels.add_row(f"{channel}://", str(count))
-    channels.add_row("non envoyées (en attente ou en échec)", str(summary.pending))
+    channels.add_row("non envoyées (en attente ou en échec)", str(summary.not_sent))
     still_open = Table(title="Dossiers en cours à la fin du mois")
     still_open.add_column("processus")
     still_open.add_column("état")
@@ -134,7 +127,7 @@ def summary_tables(summary: demo.DemoSummary) -> list[Table]:
     return [month, channels, still_open]
 
 
-def where_to_look(summary: demo.DemoSummary, path: Path) -> str:
+def where_to_look(summary: DemoSummary, path: Path) -> str:
     env = f"SUIVI_DATABASE_URL={demo.database_url(path)}"
     lines = [
         "[bold]Pour regarder de plus près[/] (la base de la démo, jamais la vôtre) :",
@@ -186,7 +179,7 @@ def demo_command(
         task = progress.add_task("Démarrage de Prefect (API locale)…", total=days)
         if server is not None:
             server.join()
-        with prefect_session():
+        with demo.fast_flows():
 
             def advance(report: demo.DayReport) -> None:
                 progress.update(task, advance=1, description=day_label(report))
@@ -195,7 +188,7 @@ def demo_command(
                 engine, steps, start=first, days=days, routine=demo.FlowRoutine(),
                 on_day=advance,
             )
-    summary = demo.summarise(engine, first, days)
+    summary = summarise(engine, first, days)
     for table in summary_tables(summary):
         console.print(table)
     if summary.audit_breaks:

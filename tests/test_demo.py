@@ -1,0 +1,191 @@
+"""The demo organisation's month, as `suivi demo` plays it.
+
+Its first four days (Monday 2 to Thursday 5 November 2026, the day of the direction alert)
+run through the real flows on the suite's Prefect test server. The whole month runs again
+with the same jobs called as plain functions (what the flows wrap), to check where thirty
+days leave the cases without paying a test server's flow overhead 150 times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from models.cases import Case, CaseEvent, Notification
+from models.db import session_scope
+from processes.audit import iter_breaks
+from processes.calendar import is_working_day, local
+from suivi import demo
+from suivi.demo_summary import summarise
+
+START = date(2026, 11, 2)
+FLOW_DAYS = 4
+MONTH = 30
+
+
+def played(folder: Path, days: int, routine: demo.Routine | None) -> Engine:
+    path = folder / "demo.db"
+    directory = demo.demo_directory()
+    engine = demo.fresh_database(path, directory)
+    if routine is None:
+        routine = demo.PlainRoutine(engine)
+    demo.simulate(engine, directory, start=START, days=days, routine=routine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def first_days(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """Four days through the flows, on a database and console log of their own."""
+    folder = tmp_path_factory.mktemp("demo-flows")
+    with pytest.MonkeyPatch.context() as patch:
+        # The flows open the database this variable names, as `suivi demo` arranges it.
+        patch.setenv("SUIVI_DATABASE_URL", demo.database_url(folder / "demo.db"))
+        patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
+        with demo.fast_flows():
+            engine = played(folder, FLOW_DAYS, demo.FlowRoutine())
+        yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    folder = tmp_path_factory.mktemp("demo-month")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
+        engine = played(folder, MONTH, None)
+        yield engine
+    engine.dispose()
+
+
+def case_of(engine: Engine, process: str, resident: str) -> Case:
+    with session_scope(engine) as session:
+        case = session.scalars(
+            select(Case)
+            .where(Case.process == process, Case.resident_id == resident)
+            .order_by(Case.id.desc())
+        ).first()
+        assert case is not None, f"no {process} case for {resident}"
+        return case
+
+
+def sent_kinds(engine: Engine) -> set[str]:
+    with session_scope(engine) as session:
+        return set(
+            session.scalars(select(Notification.kind).where(Notification.status == "sent"))
+        )
+
+
+def test_second_warning_alerts_the_whole_direction_on_thursday_5_november(
+    first_days: Engine,
+) -> None:
+    case = case_of(first_days, "hygiene", "r-0702")
+    assert case.state == "warning_2"
+    with session_scope(first_days) as session:
+        alerts = session.scalars(
+            select(Notification).where(
+                Notification.case_id == case.id, Notification.kind == "direction_alert"
+            )
+        ).all()
+        assert {(a.recipient_staff_id, a.status) for a in alerts} == {
+            ("dgls-rey", "sent"),
+            ("dgls-amrani", "sent"),
+            ("rgls-nord", "sent"),
+        }
+        assert {local(a.created_at).date() for a in alerts} == {date(2026, 11, 5)}
+
+
+def test_the_flows_remind_agenda_and_deliver_everything(first_days: Engine) -> None:
+    # Evaluation of r-0702 due Wednesday 4; r-0902's termination review 10 working days old
+    # on Tuesday 3; agendas every working morning.
+    assert {"evaluation_overdue", "termination_decision_reminder", "daily_agenda"} <= sent_kinds(
+        first_days
+    )
+    with session_scope(first_days) as session:
+        assert set(session.scalars(select(Notification.status))) == {"sent"}
+        assert list(iter_breaks(session)) == []
+
+
+def test_cases_are_where_the_month_leaves_them(month: Engine) -> None:
+    expected = {
+        ("hygiene", "r-0702"): "warning_2",  # direction alerted Thursday 5 November
+        ("hygiene", "r-0301"): "good_upkeep",  # evaluated after the escalation to the dgls
+        ("hygiene", "r-0902"): "warning_2",  # maintained by the direction
+        ("hygiene", "r-0101"): "warning_1",  # third visit failed
+        ("hygiene", "r-0401"): "good_upkeep",  # first visit planned late, after the reminder
+        ("hygiene", "r-0603"): "visit_2",  # first visit planned after the escalation
+        ("hygiene", "r-0402"): "withdrawn",  # the student left the residence
+        ("hygiene", "r-1301"): "visit_3",  # missed the first appointment
+        ("hygiene", "r-2001"): "visit_1",  # reported on Friday 27 November
+        ("arrears", "r-1001"): "repayment_plan",  # renegotiated after a missed instalment
+        ("arrears", "r-0103"): "repayment_plan",  # first instalment paid, checked by the sweep
+        ("arrears", "r-0602"): "cleared",
+        ("insurance", "r-0503"): "formal_notice",
+        ("insurance", "r-0201"): "insured",  # follow-up opened by the sweep, renewed
+        ("insurance", "r-1201"): "expiring",
+    }
+    assert {key: case_of(month, *key).state for key in expected} == expected
+
+
+def test_late_staff_are_reminded_then_escalated(month: Engine) -> None:
+    assert {
+        "plan_first_visit",
+        "first_visit_escalation",
+        "record_visit_reminder",
+        "evaluation_escalation",
+        "visit_reminder",
+        "resident_visit_reminder",
+        "warning_letter",
+    } <= sent_kinds(month)
+
+
+def test_nobody_works_on_weekends_or_armistice_day(month: Engine) -> None:
+    with session_scope(month) as session:
+        staff_days = {
+            local(at).date()
+            for at in session.scalars(select(CaseEvent.at).where(CaseEvent.actor_id != "system"))
+        }
+        agenda_keys = session.scalars(
+            select(Notification.idempotency_key).where(Notification.kind == "daily_agenda")
+        ).all()
+    assert staff_days and all(is_working_day(day) for day in staff_days)
+    agenda_days = {key.split(":")[1] for key in agenda_keys}
+    assert "2026-11-10" in agenda_days
+    assert not {"2026-11-07", "2026-11-08", "2026-11-11"} & agenda_days
+
+
+def test_the_summary_counts_what_the_database_holds(month: Engine) -> None:
+    summary = summarise(month, START, MONTH)
+    assert summary.direction_alerts == 1
+    assert summary.direction_alert_messages == 3
+    assert summary.alert_case == case_of(month, "hygiene", "r-0702").id
+    assert (summary.first_warnings, summary.second_warnings, summary.maintained) == (1, 1, 1)
+    assert summary.closed == {
+        ("hygiene", "good_upkeep"): 8,
+        ("hygiene", "withdrawn"): 1,
+        ("arrears", "cleared"): 1,
+        ("insurance", "insured"): 2,
+    }
+    assert summary.clocks_fired.get("deadline", 0) >= 1
+    assert summary.clock_messages["reminder"] > summary.clock_messages["escalation"] > 0
+    assert summary.sent_by_channel.keys() == {"console"}
+    assert summary.not_sent == 0
+    assert summary.audit_breaks == []
+
+
+def test_each_demo_starts_from_an_empty_database(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    directory = demo.demo_directory()
+    engine = demo.fresh_database(path, directory)
+    first_step = demo.plan(START, directory)[0]
+    demo.play(engine, first_step)
+    engine.dispose()
+    again = demo.fresh_database(path, directory)
+    with session_scope(again) as session:
+        assert session.scalars(select(Case)).all() == []
+    again.dispose()
