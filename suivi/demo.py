@@ -11,9 +11,11 @@ messages are exactly what they would have been.
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -51,8 +53,30 @@ def database_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+class NotADemoDatabase(RuntimeError):
+    """The file named for the demo holds something else: it is left untouched."""
+
+
+def is_demo_database(path: Path) -> bool:
+    """True when the file is a database a previous demo wrote (its organisation says so)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT settings FROM organisation").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0] and json.loads(row[0]).get("demo") is True)
+
+
 def fresh_database(path: Path, directory: DirectoryFile) -> Engine:
-    """An empty demo database with the schema and the directory; the last demo's is removed."""
+    """An empty demo database with the schema and the directory; the last demo's is removed.
+
+    Never another file: whatever `--base` names, real data is not erased by a demo.
+    """
+    if path.exists() and path.stat().st_size and not is_demo_database(path):
+        raise NotADemoDatabase(
+            f"{path} n'est pas une base de démonstration : la démo ne l'efface pas "
+            "(choisissez un autre fichier avec --base)"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)

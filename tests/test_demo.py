@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from models.cases import Case, CaseEvent, Notification
 from models.db import session_scope
+from models.directory import Staff
 from processes.audit import iter_breaks
 from processes.calendar import is_working_day, local
 from suivi import demo
@@ -189,3 +190,15 @@ def test_each_demo_starts_from_an_empty_database(tmp_path: Path) -> None:
     with session_scope(again) as session:
         assert session.scalars(select(Case)).all() == []
     again.dispose()
+
+
+def test_the_demo_refuses_to_erase_a_database_that_is_not_its_own(
+    sqlite_engine: Engine,
+) -> None:
+    path = Path(str(sqlite_engine.url.database))
+    with pytest.raises(demo.NotADemoDatabase, match="pas une base de démonstration"):
+        demo.fresh_database(path, demo.demo_directory())
+    with session_scope(sqlite_engine) as session:
+        # The test directory is still there, untouched by the demo's.
+        assert session.get(Staff, "gs-viala") is not None
+        assert session.get(Staff, "dgls-rey") is None

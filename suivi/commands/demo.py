@@ -148,7 +148,8 @@ def where_to_look(summary: DemoSummary, path: Path) -> str:
 def demo_command(
     days: int = typer.Option(30, "--days", min=1, max=366, help="Jours à simuler."),
     start: str = typer.Option(
-        demo.DEFAULT_START.isoformat(), "--debut", help="Premier jour simulé (AAAA-MM-JJ)."
+        demo.DEFAULT_START.isoformat(), "--debut",
+        help="Premier jour simulé (AAAA-MM-JJ) ; fixe par défaut, pour une démo reproductible.",
     ),
     path: Path = typer.Option(
         demo.DEMO_DB, "--base", help="Fichier SQLite de la démo (recréé à chaque fois)."
@@ -160,17 +161,23 @@ def demo_command(
         first = date.fromisoformat(start)
     except ValueError:
         fail(f"--debut : date invalide « {start} » (attendu : 2026-11-02)")
-    # Before anything connects: the flows open the database that this variable names.
+    directory = demo.demo_directory()
+    try:
+        engine = demo.fresh_database(path, directory)
+    except demo.NotADemoDatabase as refused:
+        fail(str(refused))
+    # Before any flow connects: the flows open the database that this variable names.
     demo.use_demo_database(path)
     server = warm_up_prefect()
-    directory = demo.demo_directory()
-    engine = demo.fresh_database(path, directory)
     steps = demo.plan(first, directory)
     replayed = demo.replay_history(engine, first, steps)
     console.print(
-        f"Démo : {len(directory.sites)} sites, {len(directory.staff)} personnes, "
-        f"{len(directory.residents)} résidents ; {replayed} jours d'historique rejoués ; "
-        f"base {path} (recréée)"
+        f"[bold]{directory.organisation.name}[/] : {len(directory.sites)} sites, "
+        f"{len(directory.staff)} personnes, {len(directory.residents)} résidents "
+        f"(annuaire de démonstration)\n"
+        f"Base de la démo : {path} (recréée) · {replayed} jours d'historique rejoués "
+        f"(les dossiers déjà en cours)",
+        soft_wrap=True,
     )
     columns = (
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
