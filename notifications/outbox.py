@@ -23,11 +23,12 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
         return list(recipient.staff.notify or []) or [CONSOLE_URL]
     resident = recipient.resident
     assert resident is not None
-    # Residents are reached through the organisation's own gateway, when it has one.
+    # Residents are reached through the organisation's own gateway, when it has one. Without
+    # it nothing is queued: a console row would read `sent` though the resident got nothing.
     template = settings.get("resident_channel")
     if template and resident.email:
         return [str(template).format(email=resident.email, phone=resident.phone or "")]
-    return [CONSOLE_URL]
+    return []
 
 
 def case_context(session: Session, case: Case, definition: Any) -> dict[str, Any]:

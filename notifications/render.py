@@ -7,6 +7,7 @@ nothing else). Which one a channel gets is its privacy level.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,14 @@ LANGUAGES = ("fr", "en")
 FULL_DETAIL_SCHEMES = frozenset({"mailto", "mailtos", "console"})
 
 
+def day_month_year(value: str | None) -> str:
+    """`2027-01-15` as `15/01/2027`: dates in case data are ISO strings."""
+    return date.fromisoformat(value[:10]).strftime("%d/%m/%Y") if value else ""
+
+
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         undefined=StrictUndefined,
         autoescape=False,
@@ -29,6 +35,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["day"] = day_month_year
+    return env
 
 
 def scheme(url: str) -> str:

@@ -67,12 +67,33 @@ class Delay(Frozen):
         return text
 
 
+def check_resident_wording(owner: str, template: str | None, recipients: tuple[str, ...]) -> None:
+    """A resident reads their own wording: no staff link, no word of the breach itself.
+
+    So a message to the resident has a `resident_*` template and no staff beside them.
+    """
+    if "resident" not in recipients:
+        return
+    if recipients != ("resident",) or not (template or "").startswith("resident_"):
+        raise ValueError(
+            f"{owner}: a message to the resident needs its own `resident_*` template and "
+            f"no other recipient (got {template!r} for {', '.join(recipients)})"
+        )
+
+
 class Notice(Frozen):
     """A message sent at once when a state is entered or a trigger fires."""
 
     template: str
     recipients: tuple[str, ...]
     """Roles (`gs`, `dgls`, ...) or `actor`, `planner`, `resident`."""
+    when: DataCondition | None = None
+    """Sent only when this holds of the case data (as for clocks)."""
+
+    @model_validator(mode="after")
+    def _resident_wording(self) -> Notice:
+        check_resident_wording(f"notice {self.template!r}", self.template, self.recipients)
+        return self
 
 
 class ClockDef(Frozen):
@@ -101,6 +122,7 @@ class ClockDef(Frozen):
             raise ValueError(f"clock {self.name!r}: a fire clock needs a trigger")
         if not (self.anchor == "entered" or self.anchor.startswith("data.")):
             raise ValueError(f"clock {self.name!r}: anchor must be 'entered' or 'data.<key>'")
+        check_resident_wording(f"clock {self.name!r}", self.template, self.recipients)
         return self
 
 

@@ -235,6 +235,8 @@ def _queue(
     actor: Actor,
 ) -> None:
     for notice, extra in notices:
+        if notice.when is not None and not notice.when(case.data):
+            continue
         queue_notice(
             session,
             case=case,

@@ -12,6 +12,7 @@ recorded certificate expires; `record_first_certificate` records a resident's fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -84,6 +85,10 @@ def expiry_moment(valid_until: date) -> datetime:
     return at_local_time(valid_until + timedelta(days=1), time(0, 0), PARIS)
 
 
+def has_expiry(data: Mapping[str, Any]) -> bool:
+    return "expires_at" in data
+
+
 def remember_expiry(ctx: FireContext) -> None:
     opened: OpenCase = ctx.payload  # type: ignore[assignment]
     ctx.data.update(opened.model_dump(mode="json", exclude_none=True, exclude={"dwelling"}))
@@ -130,7 +135,15 @@ def definition(version: int = 1) -> ProcessDefinition:
                 id="expiring",
                 label="Attestation d'assurance à renouveler",
                 label_en="Insurance certificate to renew",
-                on_enter=(Notice(template="insurance_expiring", recipients=("gs", "resident")),),
+                on_enter=(
+                    # Not for a first certificate, which passes through `expiring` at once.
+                    Notice(template="insurance_expiring", recipients=("gs",), when=has_expiry),
+                    Notice(
+                        template="resident_insurance_expiring",
+                        recipients=("resident",),
+                        when=has_expiry,
+                    ),
+                ),
                 clocks=(
                     ClockDef(
                         name="certificate_expiry",

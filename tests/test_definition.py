@@ -9,7 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from processes import registry
-from processes.definition import ClockDef, Delay, ProcessDefinition, StateDef, TransitionDef
+from processes.definition import (
+    ClockDef,
+    Delay,
+    Notice,
+    ProcessDefinition,
+    StateDef,
+    TransitionDef,
+)
 from processes.hygiene import HYGIENE, definition
 from processes.machine import CompiledProcess, mermaid_diagram
 
@@ -139,3 +146,21 @@ def test_the_hygiene_diagram_names_every_state_and_transition() -> None:
 
 def test_the_compiled_process_draws_the_same_diagram() -> None:
     assert registry.get("hygiene", 1).mermaid() == mermaid_diagram(HYGIENE)
+
+
+@pytest.mark.parametrize(
+    ("template", "recipients"),
+    [("insurance_expiring", ("resident",)), ("resident_visit_reminder", ("gs", "resident"))],
+)
+def test_a_message_to_the_resident_must_be_in_their_own_words(
+    template: str, recipients: tuple[str, ...]
+) -> None:
+    # Staff wording (a link they cannot open, the breach named) must never reach a resident.
+    with pytest.raises(ValidationError, match="resident_"):
+        Notice(template=template, recipients=recipients)
+    with pytest.raises(ValidationError, match="resident_"):
+        ClockDef(
+            name="x", kind="reminder", label="x", delay=Delay(amount=1, unit="days"),
+            template=template, recipients=recipients,
+        )
+    assert Notice(template="resident_visit_reminder", recipients=("resident",))

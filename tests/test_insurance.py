@@ -4,6 +4,7 @@ its clock, the clocks' due dates, and a new certificate closing it as insured.""
 
 from __future__ import annotations
 
+import pytest
 from conftest import at
 from helpers import history, pending_clocks
 from sqlalchemy import Engine, select
@@ -207,3 +208,46 @@ def test_the_sweep_opens_the_renewal_then_finds_the_certificate_missing(
     sweep_due_clocks(sqlite_engine, at("2027-01-16 00:00"))
     with session_scope(sqlite_engine) as s:
         assert [c.state for c in insurance_cases(s)] == ["insured", "missing"]
+
+
+
+def notices(s: Session, case_id: int) -> list[tuple[str | None, str, str]]:
+    from models.cases import Notification
+
+    rows = s.scalars(select(Notification).where(Notification.case_id == case_id))
+    return [(r.recipient_role, r.kind, r.channel_url) for r in rows]
+
+
+def test_a_first_certificate_notifies_nobody(session: Session) -> None:
+    assert notices(session, first_certificate(session).id) == []
+
+
+@pytest.mark.parametrize("gateway", [None, "mailto://sms.local/?to={email}"])
+def test_the_resident_is_told_in_their_own_words_only_through_the_gateway(
+    session: Session, gateway: str | None
+) -> None:
+    from models.cases import Notification
+    from models.directory import Organisation
+
+    org = session.scalars(select(Organisation)).one()
+    org.settings = {**(org.settings or {}), "resident_channel": gateway}
+    first_certificate(session)
+    open_expiring_insurance(session, at("2026-12-16 06:00"))
+    case_id = insurance_cases(session)[-1].id
+
+    kinds = {(role, kind) for role, kind, _ in notices(session, case_id)}
+    if gateway is None:
+        # No gateway for residents: nothing is queued for them (a console row would lie).
+        assert kinds == {("gs", "insurance_expiring")}
+        return
+    assert kinds == {("gs", "insurance_expiring"), ("resident", "resident_insurance_expiring")}
+    letter = session.scalars(
+        select(Notification).where(
+            Notification.case_id == case_id, Notification.recipient_resident_id == "r-0001"
+        )
+    ).one()
+    assert letter.channel_url == "mailto://sms.local/?to=jean.dupont@example.org"
+    assert "valable jusqu'au 15/01/2027" in letter.body
+    # Their own wording: no link into the staff application, no "Bonjour <gs>".
+    assert "/cases/" not in letter.body
+    assert letter.body.startswith("Bonjour Jean Dupont")
