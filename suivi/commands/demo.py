@@ -18,19 +18,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from processes import registry
 from suivi import demo
 from suivi.common import console, fail
 from suivi.demo_summary import DemoSummary, summarise
 
 DAY_NAMES = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "Échéances"}
-STATE_LABELS = {
-    ("hygiene", "good_upkeep"): "hygiène : bonne tenue du logement",
-    ("hygiene", "withdrawn"): "hygiène : clôturé sans suite",
-    ("hygiene", "terminated"): "hygiène : résiliation",
-    ("arrears", "cleared"): "impayés : dette soldée",
-    ("insurance", "insured"): "assurance : assuré",
-}
 PROCESS_LABELS = {"hygiene": "hygiène", "arrears": "impayés", "insurance": "assurance"}
 
 
@@ -80,6 +74,12 @@ def warm_up_prefect() -> threading.Thread | None:
     return thread
 
 
+def state_label(process: str, state: str) -> str:
+    """The label staff know the state by, from the process definition itself."""
+    label = registry.get(process).definition.state(state).label
+    return f"{PROCESS_LABELS.get(process, process)} : {label}"
+
+
 def day_label(report: demo.DayReport) -> str:
     name = f"{DAY_NAMES[report.day.weekday()]} {report.day.strftime('%d/%m/%Y')}"
     if not report.working:
@@ -110,7 +110,7 @@ def summary_tables(summary: DemoSummary) -> list[Table]:
     )
     month.add_row("Maintiens décidés par la direction", str(summary.maintained))
     for key, count in sorted(summary.closed.items()):
-        month.add_row(f"Clos : {STATE_LABELS.get(key, ' : '.join(key))}", str(count))
+        month.add_row(f"Clos : {state_label(*key)}", str(count))
     month.add_row("Agendas du matin envoyés", str(summary.sent_by_kind.get("daily_agenda", 0)))
     channels = Table(title="Notifications envoyées par canal")
     channels.add_column("canal")
@@ -119,11 +119,10 @@ def summary_tables(summary: DemoSummary) -> list[Table]:
         channels.add_row(f"{channel}://", str(count))
     channels.add_row("non envoyées (en attente ou en échec)", str(summary.not_sent))
     still_open = Table(title="Dossiers en cours à la fin du mois")
-    still_open.add_column("processus")
     still_open.add_column("état")
     still_open.add_column("dossiers", justify="right")
     for (process, state), count in sorted(summary.open_by_state.items()):
-        still_open.add_row(PROCESS_LABELS.get(process, process), state, str(count))
+        still_open.add_row(state_label(process, state), str(count))
     return [month, channels, still_open]
 
 
