@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from models.cases import Case
 from models.db import make_engine, session_scope
@@ -30,7 +31,8 @@ from models.directory_io import import_directory, parse_directory
 from models.migrate import upgrade
 from models.schemas import DirectoryFile
 from processes import engine as wf
-from processes.calendar import at_local_time, is_working_day, local
+from processes.calendar import at_local_time, format_local, is_working_day, local
+from processes.errors import NotFound, Refusal
 from processes.insurance import record_first_certificate
 from suivi.demo_scenario import Step, plan
 
@@ -162,36 +164,46 @@ class FlowRoutine:
 # --- Playing the stories --------------------------------------------------------------------
 
 
-def open_case_of(session: Any, process: str, resident: str) -> int:
+def open_case_of(session: Session, process: str, resident: str) -> int:
     case_id = session.scalar(
         select(Case.id).where(
             Case.process == process, Case.resident_id == resident, Case.closed_at.is_(None)
         )
     )
     if case_id is None:
-        raise LookupError(f"aucun dossier {process} ouvert pour {resident}")
+        raise NotFound(f"aucun dossier {process} ouvert pour {resident}")
     return int(case_id)
+
+
+class StepRefused(RuntimeError):
+    """A step of the storyboard no longer fits the processes: the demo needs updating."""
 
 
 def play(engine: Engine, step: Step) -> None:
     """One staff action, in its own transaction as at the counter."""
-    with session_scope(engine) as session:
-        if step.trigger == "first_certificate":
-            record_first_certificate(
-                session, step.resident, actor_id=step.actor, certificate=step.payload,
-                now=step.at,
-            )
-        elif step.trigger == "open":
-            wf.open_case(
-                session, step.process, resident_id=step.resident, actor_id=step.actor,
-                payload=step.payload, now=step.at,
-            )
-        else:
-            case_id = open_case_of(session, step.process, step.resident)
-            wf.fire(
-                session, case_id, step.trigger, actor_id=step.actor, payload=step.payload,
-                now=step.at,
-            )
+    try:
+        with session_scope(engine) as session:
+            if step.trigger == "first_certificate":
+                record_first_certificate(
+                    session, step.resident, actor_id=step.actor, certificate=step.payload,
+                    now=step.at,
+                )
+            elif step.trigger == "open":
+                wf.open_case(
+                    session, step.process, resident_id=step.resident, actor_id=step.actor,
+                    payload=step.payload, now=step.at,
+                )
+            else:
+                case_id = open_case_of(session, step.process, step.resident)
+                wf.fire(
+                    session, case_id, step.trigger, actor_id=step.actor, payload=step.payload,
+                    now=step.at,
+                )
+    except Refusal as refusal:
+        raise StepRefused(
+            f"scénario de la démo refusé le {format_local(step.at)} ({step.process}, "
+            f"{step.resident}, {step.trigger} par {step.actor}) : {refusal.full_message()}"
+        ) from refusal
 
 
 @dataclass
@@ -204,11 +216,13 @@ class DayReport:
     agendas: int = 0
 
 
-def run_day(engine: Engine, day: date, steps: Iterable[Step], routine: Routine) -> DayReport:
+def run_day(
+    engine: Engine, day: date, steps: Iterable[Step], routine: Routine, *, agenda: bool = True
+) -> DayReport:
     """One day: agenda, morning sweep and delivery, the staff's actions, evening sweep and
     delivery. Nobody works on a weekend or a public holiday; the sweeps run every day."""
     report = DayReport(day=day, working=is_working_day(day))
-    if report.working:
+    if report.working and agenda:
         report.agendas = int(routine.agenda(at_local_time(day, AGENDA_AT))["recipients"])
     morning, evening = (at_local_time(day, moment) for moment in SWEEPS_AT)
     report.fired += int(routine.sweep(morning)["fired"])
@@ -234,19 +248,11 @@ def replay_history(engine: Engine, start: date, steps: list[Step]) -> int:
     No agenda: those mornings are gone, nobody would read them.
     """
     by_day = steps_by_day(s for s in steps if s.at < at_local_time(start, time()))
-    if not by_day:
-        return 0
     routine = PlainRoutine(engine)
-    day = min(by_day)
+    day = min(by_day, default=start)
     count = 0
     while day < start:
-        morning, evening = (at_local_time(day, moment) for moment in SWEEPS_AT)
-        routine.sweep(morning)
-        routine.deliver(morning + DELIVERY_DELAY)
-        for step in by_day.get(day, []):
-            play(engine, step)
-        routine.sweep(evening)
-        routine.deliver(evening + DELIVERY_DELAY)
+        run_day(engine, day, by_day.get(day, []), routine, agenda=False)
         day += timedelta(days=1)
         count += 1
     return count

@@ -169,7 +169,10 @@ def demo_command(
     demo.use_demo_database(path)
     server = warm_up_prefect()
     steps = demo.plan(first, directory)
-    replayed = demo.replay_history(engine, first, steps)
+    try:
+        replayed = demo.replay_history(engine, first, steps)
+    except demo.StepRefused as refused:
+        fail(str(refused), code=1)
     console.print(
         f"[bold]{directory.organisation.name}[/] : {len(directory.sites)} sites, "
         f"{len(directory.staff)} personnes, {len(directory.residents)} résidents "
@@ -190,10 +193,13 @@ def demo_command(
             def advance(report: demo.DayReport) -> None:
                 progress.update(task, advance=1, description=day_label(report))
 
-            demo.run_month(
-                engine, steps, start=first, days=days, routine=demo.FlowRoutine(),
-                on_day=advance,
-            )
+            try:
+                demo.run_month(
+                    engine, steps, start=first, days=days, routine=demo.FlowRoutine(),
+                    on_day=advance,
+                )
+            except demo.StepRefused as refused:
+                fail(str(refused), code=1)
     summary = summarise(engine, first, days)
     for table in summary_tables(summary):
         console.print(table)
