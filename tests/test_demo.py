@@ -1,9 +1,9 @@
 """The demo organisation's month, as `suivi demo` plays it.
 
-Its first four days (Monday 2 to Thursday 5 November 2026, the day of the direction alert)
-run through the real flows on the suite's Prefect test server. The whole month runs again
-with the same jobs called as plain functions (what the flows wrap), to check where thirty
-days leave the cases without paying a test server's flow overhead 150 times.
+`suivi demo --days 4` (Monday 2 to Thursday 5 November 2026, the day of the direction alert)
+runs the real flows on the suite's Prefect test server. The whole month runs again with the
+same jobs called as plain functions (what the flows wrap), to check where thirty days leave
+the cases without paying a test server's flow overhead 150 times.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from models.cases import Case, CaseEvent, Notification
-from models.db import session_scope
+from models.db import make_engine, session_scope
 from models.directory import Staff
 from processes.audit import iter_breaks
 from processes.calendar import is_working_day, local
 from suivi import demo
+from suivi.cli import build
+from suivi.commands.demo import QUIET_PREFECT
 from suivi.demo_summary import summarise
 
 START = date(2026, 11, 2)
@@ -28,29 +31,35 @@ FLOW_DAYS = 4
 MONTH = 30
 
 
-def played(folder: Path, days: int, routine: demo.Routine | None) -> Engine:
-    path = folder / "demo.db"
+def played(folder: Path, days: int) -> Engine:
+    """The demo with its jobs as plain function calls."""
     directory = demo.demo_directory()
-    engine = demo.fresh_database(path, directory)
-    if routine is None:
-        routine = demo.PlainRoutine(engine)
-    demo.simulate(engine, directory, start=START, days=days, routine=routine)
+    engine = demo.fresh_database(folder / "demo.db", directory)
+    demo.simulate(
+        engine, directory, start=START, days=days, routine=demo.PlainRoutine(engine)
+    )
     return engine
 
 
 @pytest.fixture(scope="module")
 def first_days(
     prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """Four days through the flows, on a database and console log of their own."""
+) -> Iterator[tuple[Engine, str]]:
+    """`suivi demo --days 4` on the suite's Prefect test server: the database it leaves, and
+    what it printed."""
     folder = tmp_path_factory.mktemp("demo-flows")
+    path = folder / "demo.db"
     with pytest.MonkeyPatch.context() as patch:
-        # The flows open the database this variable names, as `suivi demo` arranges it.
-        patch.setenv("SUIVI_DATABASE_URL", demo.database_url(folder / "demo.db"))
-        patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
-        with demo.fast_flows():
-            engine = played(folder, FLOW_DAYS, demo.FlowRoutine())
-        yield engine
+        # What the command sets for its own process, put back afterwards for the other tests.
+        own = {**QUIET_PREFECT, "SUIVI_DATABASE_URL": "", "SUIVI_CONSOLE_LOG": ""}
+        for name, value in own.items():
+            patch.setenv(name, value)
+        result = CliRunner().invoke(
+            build(), ["demo", "--days", str(FLOW_DAYS), "--base", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+        engine = make_engine(demo.database_url(path))
+        yield engine, " ".join(result.output.split())
     engine.dispose()
 
 
@@ -59,7 +68,7 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     folder = tmp_path_factory.mktemp("demo-month")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
-        engine = played(folder, MONTH, None)
+        engine = played(folder, MONTH)
         yield engine
     engine.dispose()
 
@@ -83,11 +92,12 @@ def sent_kinds(engine: Engine) -> set[str]:
 
 
 def test_second_warning_alerts_the_whole_direction_on_thursday_5_november(
-    first_days: Engine,
+    first_days: tuple[Engine, str],
 ) -> None:
-    case = case_of(first_days, "hygiene", "r-0702")
+    engine, _ = first_days
+    case = case_of(engine, "hygiene", "r-0702")
     assert case.state == "warning_2"
-    with session_scope(first_days) as session:
+    with session_scope(engine) as session:
         alerts = session.scalars(
             select(Notification).where(
                 Notification.case_id == case.id, Notification.kind == "direction_alert"
@@ -101,15 +111,28 @@ def test_second_warning_alerts_the_whole_direction_on_thursday_5_november(
         assert {local(a.created_at).date() for a in alerts} == {date(2026, 11, 5)}
 
 
-def test_the_flows_remind_agenda_and_deliver_everything(first_days: Engine) -> None:
+def test_the_flows_remind_agenda_and_deliver_everything(first_days: tuple[Engine, str]) -> None:
+    engine, _ = first_days
     # Evaluation of r-0702 due Wednesday 4; r-0902's termination review 10 working days old
     # on Tuesday 3; agendas every working morning.
     assert {"evaluation_overdue", "termination_decision_reminder", "daily_agenda"} <= sent_kinds(
-        first_days
+        engine
     )
-    with session_scope(first_days) as session:
+    with session_scope(engine) as session:
         assert set(session.scalars(select(Notification.status))) == {"sent"}
         assert list(iter_breaks(session)) == []
+
+
+def test_suivi_demo_sums_up_in_french_and_says_where_to_look(
+    first_days: tuple[Engine, str],
+) -> None:
+    engine, output = first_days
+    alerted = case_of(engine, "hygiene", "r-0702").id
+    assert "Le mois simulé, du 02/11/2026 au 05/11/2026" in output
+    assert "Alertes à la direction │ 1 dossier(s), 3 message(s)" in output
+    assert "Piste d'audit : toutes les chaînes sont intactes." in output
+    assert f"suivi case show {alerted} # un dossier signalé à la direction" in output
+    assert "suivi notifications list" in output
 
 
 def test_cases_are_where_the_month_leaves_them(month: Engine) -> None:

@@ -28,23 +28,25 @@ KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "�
 PROCESS_LABELS = {"hygiene": "hygiène", "arrears": "impayés", "insurance": "assurance"}
 
 
-def quiet_prefect() -> None:
-    """Prefect on the local temporary API without its chatter; anything already set wins.
+# Prefect on the local temporary API without its chatter. The demo prints its own progress;
+# a failing flow still raises and is reported. The temporary server dies with the demo, so
+# nobody can read its run history: its services that record task runs and events are off,
+# which also removes the `Error flushing events` tracebacks it prints when it stops with
+# events unwritten, and the 2-s stalls they cause now and then.
+QUIET_PREFECT = {
+    "PREFECT_LOGGING_LEVEL": "ERROR",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+}
 
-    The demo prints its own progress; a failing flow still raises and is reported. The
-    temporary server dies with the demo, so nobody can read its run history: its services
-    that record task runs and events are off, which also removes the `Error flushing events`
-    tracebacks it prints when it stops with events unwritten, and its occasional 2-s stalls.
-    """
-    defaults = {
-        "PREFECT_LOGGING_LEVEL": "ERROR",
-        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
-    }
-    for name, value in defaults.items():
+
+def quiet_prefect() -> None:
+    """Read by prefect when it is imported and by its server when it starts: call first.
+    Anything already set wins."""
+    for name, value in QUIET_PREFECT.items():
         os.environ.setdefault(name, value)
 
 
