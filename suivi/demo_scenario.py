@@ -100,21 +100,30 @@ class Insurance:
 
 HYGIENE = (
     # Running when the month starts.
+    # Viala Anjou: three failed visits by October, evaluation overdue, second warning on
+    # Thursday 5 November: the direction is alerted.
     Hygiene("r-0702", -39, ("unsatisfactory",) * 3, gap=3, evaluations=((31, "unsatisfactory"),)),
+    # Evaluation not done in time: escalated to the direction, then satisfactory.
     Hygiene("r-0301", -37, ("unsatisfactory",) * 3, gap=3, evaluations=((41, "satisfactory"),)),
+    # Termination under review since October: the direction gives one more chance.
     Hygiene(
         "r-0902", -60, ("unsatisfactory",) * 3, gap=3,
         evaluations=((14, "unsatisfactory"), (32, "unsatisfactory")), decision=(12, "maintain"),
     ),
     Hygiene("r-1601", -8, ("unsatisfactory", "satisfactory"), lead=5),
+    # Third visit fails in the month: first warning, letter for the rgls to sign.
     Hygiene("r-0101", -12, ("unsatisfactory",) * 3, gap=1, referral="ccas"),
     # Reported during the month.
     Hygiene("r-0102", 0, ("unsatisfactory", "satisfactory")),
+    # First visit planned late: reminded after 5 working days; r-0603 escalated after 10.
     Hygiene("r-0401", 1, ("satisfactory",), plan_after=7),
     Hygiene("r-0603", 2, ("unsatisfactory", "unsatisfactory"), by_agent=True, plan_after=11),
     Hygiene("r-0801", 3, ("unsatisfactory", "unsatisfactory", "satisfactory"), lead=3),
+    # The student leaves the residence: closed without action.
     Hygiene("r-0402", 3, ("unsatisfactory",), by_agent=True, withdraw_after=8),
+    # Visit report entered four working days late: reminded after two.
     Hygiene("r-1003", 4, ("unsatisfactory", "satisfactory"), by_agent=True, late_record=4),
+    # The family misses the first appointment; it is planned again.
     Hygiene("r-1301", 5, ("unsatisfactory", "unsatisfactory"), no_show=True),
     Hygiene("r-0501", 6, ("unsatisfactory", "unsatisfactory"), by_agent=True,
             referral="seniors_info", lead=3),
@@ -127,14 +136,18 @@ HYGIENE = (
 )
 
 ARREARS = (
+    # A plan's first instalment unpaid in October: the rgls renegotiates after the reminder.
     Arrears("r-1001", -30, "389.40", 2, interview_after=5, plan_instalments=3,
             first_instalment=20, renegotiate_after=10),
     Arrears("r-0103", 1, "412.80", 2, interview_after=5, plan_instalments=4, pays_first=True),
+    # The friendly reminder is sent only after the sweep's own reminder; then paid in full.
     Arrears("r-0602", 2, "365.00", 1, reminder_after=8, paid_after=5),
 )
 
 INSURANCE = (
+    # Certificate expired at the end of October: contact, then formal notice.
     Insurance("r-0503", -3, contact_after=6, formal_notice_after=5),
+    # The sweep opens these 30 days before expiry; two are renewed in time.
     Insurance("r-0201", 33, renewed_after=7),
     Insurance("r-0901", 38, renewed_after=12),
     Insurance("r-1201", 45),

@@ -202,6 +202,8 @@ def demo_command(
                 )
             except demo.StepRefused as refused:
                 fail(str(refused), code=1)
+            except KeyboardInterrupt:
+                fail(f"démo interrompue : {path} ne contient qu'une partie du mois", code=130)
     summary = summarise(engine, first, days)
     for table in summary_tables(summary):
         console.print(table)
