@@ -145,7 +145,10 @@ _COLUMNS = (
 
 
 def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[DueClock]:
-    """Claim up to `limit` due pending clocks for this transaction, oldest first."""
+    """Claim up to `limit` due pending clocks for this transaction, oldest first.
+
+    Nothing is written here: `worker` goes on each row with its outcome, in the same commit.
+    """
     due = (
         select(*_COLUMNS)
         .where(CLOCKS.c.status == "pending", CLOCKS.c.due_at <= now)
