@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("fr", "en")
@@ -34,6 +34,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # The templates ship with the package: checking each file's modification time on
+        # every render cost a `stat` per message and bought nothing.
+        auto_reload=False,
     )
     env.filters["day"] = day_month_year
     return env
@@ -52,13 +55,46 @@ def privacy_for(url: str, *, sensitive_process: bool) -> str:
 
 def render(kind: str, language: str, context: dict[str, Any], *, privacy: str) -> tuple[str, str]:
     """(subject, body) of a notification kind in a language, for a privacy level."""
+    template = template_for(kind, language)
+    return render_prepared(template, prepared_context(template, kind, context), privacy=privacy)
+
+
+def template_for(kind: str, language: str) -> Template:
+    """The compiled template of a kind in a language (French when unknown)."""
+    return _template(kind, language if language in LANGUAGES else "fr")
+
+
+@cache
+def _template(kind: str, language: str) -> Template:
     env = environment()
-    language = language if language in LANGUAGES else "fr"
     try:
-        template = env.get_template(f"{language}/{kind}.j2")
+        return env.get_template(f"{language}/{kind}.j2")
     except TemplateNotFound:
-        template = env.get_template(f"{language}/_generic.j2")
-    ctx = template.new_context(dict(context, kind=kind))
+        return env.get_template(f"{language}/_generic.j2")
+
+
+@cache
+def _globals(template: Template) -> dict[str, Any]:
+    # A template's globals are a ChainMap over the environment's: flattened once, since
+    # copying a ChainMap per message cost more than rendering some of them.
+    return dict(template.globals)
+
+
+def prepared_context(template: Template, kind: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What the template's blocks see: its globals, `context` and `kind`, in one new dict.
+
+    Copy it and add the per-recipient values to render many messages of one case.
+    """
+    return {**_globals(template), **context, "kind": kind}
+
+
+def render_prepared(
+    template: Template, context: dict[str, Any], *, privacy: str
+) -> tuple[str, str]:
+    """(subject, body) from a `prepared_context`, which the template reads but never changes."""
+    # `Template.new_context(context, shared=True)`, minus its walk over the globals' ChainMap.
+    env = template.environment
+    ctx = env.context_class(env, context, template.name, template.blocks, _globals(template))
     subject = "".join(template.blocks["subject"](ctx)).strip()
     block = "body" if privacy == "full" else "short"
     body = "".join(template.blocks[block](ctx)).strip()

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
+from jinja2 import Template
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,7 +27,7 @@ from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Organisation, Resident, Site, Staff
 from notifications.outbox import DEFAULT_BASE_URL, channels_for
 from notifications.outbox import _format_any as format_any
-from notifications.render import privacy_for, render
+from notifications.render import prepared_context, privacy_for, render_prepared, template_for
 from notifications.routing import Recipient, admins, staff_with_role
 from processes import registry
 from processes.audit import GENESIS, event_hash
@@ -280,41 +282,25 @@ def _notifications(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """The outbox rows `notifications.outbox.queue_notice` would write for this clock."""
-    resident = directory.residents.get(case.resident_id)
-    dwelling = directory.dwellings.get(case.dwelling_id) if case.dwelling_id else None
-    site = directory.sites.get(case.site_id)
-    state = definition.state(case.state)
-    context: dict[str, Any] = {
-        "organisation": directory.organisation,
-        "case_ref": case.reference,
-        "case_id": case.id,
-        "link": f"{directory.base_url}/cases/{case.id}",
-        "process": definition.name,
-        "process_label": definition.label,
-        "process_label_en": definition.label_en,
-        "state": case.state,
-        "state_label": state.label,
-        "state_label_en": state.label_en,
-        "resident": resident.name if resident else case.resident_id,
-        "dwelling": dwelling.label if dwelling else "",
-        "site": site.name if site else case.site_id,
-        "data": case.data,
-        "fmt": format_any,
-        "clock_label": clock.rule.split(" : ", 1)[0],
-        "due_at": format_local(clock.due_at),
-        "clock_kind": clock.kind,
-    }
+    context = _case_context(clock, case, definition, directory)
+    prepared: dict[str, tuple[Template, dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     for recipient in directory.resolve(case, clock.recipients):
         staff, person = recipient.staff, recipient.resident
         language = staff.language if staff and staff.language else directory.language
+        if language not in prepared:
+            compiled = template_for(template, language)
+            prepared[language] = (compiled, prepared_context(compiled, template, context))
+        compiled, shared = prepared[language]
         name = staff.name if staff is not None else (person.name if person else "")
+        values = dict(shared, recipient=name, recipient_role=recipient.role)
+        # Two channels of one privacy level get the same message: render it once.
+        messages: dict[str, tuple[str, str]] = {}
         for index, url in enumerate(channels_for(recipient, directory.settings)):
             privacy = privacy_for(url, sensitive_process=definition.sensitive)
-            subject, body = render(
-                template, language, dict(context, recipient=name, recipient_role=recipient.role),
-                privacy=privacy,
-            )
+            if privacy not in messages:
+                messages[privacy] = render_prepared(compiled, values, privacy=privacy)
+            subject, body = messages[privacy]
             rows.append({
                 "case_id": case.id,
                 "recipient_staff_id": staff.id if staff else None,
@@ -334,6 +320,42 @@ def _notifications(
                 "note": recipient.note,
             })
     return rows
+
+
+def _case_context(
+    clock: DueClock, case: _CaseHead, definition: Any, directory: Directory
+) -> dict[str, Any]:
+    """`notifications.outbox.case_context` plus the clock's values, from the batch's cache."""
+    resident = directory.residents.get(case.resident_id)
+    dwelling = directory.dwellings.get(case.dwelling_id) if case.dwelling_id else None
+    site = directory.sites.get(case.site_id)
+    state = definition.state(case.state)
+    return {
+        "organisation": directory.organisation,
+        "case_ref": case.reference,
+        "case_id": case.id,
+        "link": f"{directory.base_url}/cases/{case.id}",
+        "process": definition.name,
+        "process_label": definition.label,
+        "process_label_en": definition.label_en,
+        "state": case.state,
+        "state_label": state.label,
+        "state_label_en": state.label_en,
+        "resident": resident.name if resident else case.resident_id,
+        "dwelling": dwelling.label if dwelling else "",
+        "site": site.name if site else case.site_id,
+        "data": case.data,
+        "fmt": format_any,
+        "clock_label": clock.rule.split(" : ", 1)[0],
+        "due_at": _local_time(clock.due_at),
+        "clock_kind": clock.kind,
+    }
+
+
+@lru_cache(maxsize=4096)
+def _local_time(moment: datetime) -> str:
+    # Clocks fall due together (09:00 on working days): one calendar conversion per moment.
+    return format_local(moment)
 
 
 _CASE_HEAD = (
