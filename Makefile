@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	@mkdir -p $(PREFECT_HOME)
 	$(BIN)/suivi demo --days 30
 
 test: $(STAMP)
+	@mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/mypy processes models
 	$(BIN)/pytest
