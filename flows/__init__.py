@@ -6,8 +6,10 @@ and 80 MB that `suivi case fire` should not pay. `local_defaults()` must run bef
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 PREFECT_STATE = Path("var") / "prefect"
 
@@ -24,3 +26,39 @@ def local_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     # The temporary server needs ~17 s on a fresh PREFECT_HOME (its own migrations).
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+
+
+# Prefect on its temporary local API, without its chatter: our commands print their own
+# results and a failing flow still raises. That server dies with the process, so nobody can
+# read its run history: its services that record task runs and events are off, which also
+# removes the `Error flushing events` tracebacks it prints when it stops with events
+# unwritten, and the 2-s stalls they cause now and then.
+QUIET_TEMPORARY_SERVER = {
+    "PREFECT_LOGGING_LEVEL": "ERROR",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+}
+
+
+def quiet_temporary_server() -> None:
+    """Before prefect is imported, and only without a real server: anything set wins."""
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    for name, value in QUIET_TEMPORARY_SERVER.items():
+        os.environ.setdefault(name, value)
+
+
+def run_once(entrypoint: str, **parameters: Any) -> Any:
+    """Run one flow now (`module:function`), on `PREFECT_API_URL` or Prefect's local API."""
+    local_defaults()
+    quiet_temporary_server()
+    from prefect.settings import temporary_settings
+
+    module, name = entrypoint.split(":")
+    flow = getattr(importlib.import_module(module), name)
+    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        return flow(**parameters)

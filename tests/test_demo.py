@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from flows import QUIET_TEMPORARY_SERVER
 from models.cases import Case, CaseEvent, Notification
 from models.db import make_engine, session_scope
 from models.directory import Staff
@@ -23,7 +24,6 @@ from processes.audit import iter_breaks
 from processes.calendar import is_working_day, local
 from suivi import demo
 from suivi.cli import build
-from suivi.commands.demo import QUIET_PREFECT
 from suivi.demo_summary import summarise
 
 START = date(2026, 11, 2)
@@ -51,7 +51,7 @@ def first_days(
     path = folder / "demo.db"
     with pytest.MonkeyPatch.context() as patch:
         # What the command sets for its own process, put back afterwards for the other tests.
-        own = {**QUIET_PREFECT, "SUIVI_DATABASE_URL": "", "SUIVI_CONSOLE_LOG": ""}
+        own = {**QUIET_TEMPORARY_SERVER, "SUIVI_DATABASE_URL": "", "SUIVI_CONSOLE_LOG": ""}
         for name, value in own.items():
             patch.setenv(name, value)
         result = CliRunner().invoke(

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from flows import local_defaults
+from flows import run_once
 from notifications.agenda import AgendaReport
 from suivi.common import JsonOption, NowOption, console, print_json, resolve_now
 
@@ -15,14 +15,7 @@ from suivi.common import JsonOption, NowOption, console, print_json, resolve_now
 def run_flow(now: str | None) -> AgendaReport:
     """The flow, with Prefect's local API unless PREFECT_API_URL names a server."""
     moment = resolve_now(now) if now is not None else None
-    local_defaults()
-    from prefect.settings import temporary_settings
-
-    from flows.digest import daily_agenda
-
-    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
-        result: dict[str, Any] = daily_agenda(now=moment)
+    result: dict[str, Any] = run_once("flows.digest:daily_agenda", now=moment)
     return AgendaReport.model_validate(result)
 
 
@@ -45,8 +38,10 @@ def report_table(report: AgendaReport) -> Table:
 
 
 def agenda_command(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
-    """Prépare l'agenda du jour de chaque personne (en retard, aujourd'hui, visites,
-    échéances à 7 jours) ; une seule fois par jour et par personne."""
+    """Prépare l'agenda du jour de chaque personne, une seule fois par jour.
+
+    En retard, aujourd'hui, visites du jour, échéances à 7 jours, sur ses sites.
+    """
     report = run_flow(now)
     if as_json:
         print_json(report)

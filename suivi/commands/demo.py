@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import suppress
 from datetime import date
@@ -28,38 +27,16 @@ KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "�
 PROCESS_LABELS = {"hygiene": "hygiène", "arrears": "impayés", "insurance": "assurance"}
 
 
-# Prefect on the local temporary API without its chatter. The demo prints its own progress;
-# a failing flow still raises and is reported. The temporary server dies with the demo, so
-# nobody can read its run history: its services that record task runs and events are off,
-# which also removes the `Error flushing events` tracebacks it prints when it stops with
-# events unwritten, and the 2-s stalls they cause now and then.
-QUIET_PREFECT = {
-    "PREFECT_LOGGING_LEVEL": "ERROR",
-    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
-}
-
-
-def quiet_prefect() -> None:
-    """Read by prefect when it is imported and by its server when it starts: call first.
-    Anything already set wins."""
-    for name, value in QUIET_PREFECT.items():
-        os.environ.setdefault(name, value)
-
-
 def warm_up_prefect() -> threading.Thread | None:
     """Start Prefect's temporary server while the demo database is prepared (5 to 17 s).
 
     Without PREFECT_API_URL the first flow run would start it anyway, the same one (it is a
     singleton of the process); a failure here is met again, and reported, by that first run.
     """
-    from flows import local_defaults
+    from flows import local_defaults, quiet_temporary_server
 
     local_defaults()
-    quiet_prefect()
+    quiet_temporary_server()
     from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():
@@ -156,8 +133,10 @@ def demo_command(
         demo.DEMO_DB, "--base", help="Fichier SQLite de la démo (recréé à chaque fois)."
     ),
 ) -> None:
-    """Simule un mois de suivis de l'organisation de démonstration (sites réels, personnes
-    inventées) sur une base SQLite à part, avec les flux Prefect sur l'API locale."""
+    """Simule un mois de suivis de l'organisation de démonstration, sur une base à part.
+
+    Sites réels, personnes inventées ; les flux Prefect tournent sur l'API locale.
+    """
     try:
         first = date.fromisoformat(start)
     except ValueError:

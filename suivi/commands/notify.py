@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from flows import local_defaults
+from flows import run_once
 from models.cases import NOTIFICATION_STATUSES
 from models.db import session_scope
 from notifications.delivery import DeliveryReport, deliver_pending, list_notifications, requeue
@@ -42,14 +42,9 @@ STATUS_LABELS = {
 def run_flow(now: str | None, batch_size: int) -> DeliveryReport:
     """The flow, with Prefect's local API unless PREFECT_API_URL names a server."""
     moment = resolve_now(now) if now is not None else None
-    local_defaults()
-    from prefect.settings import temporary_settings
-
-    from flows.notify import deliver_notifications
-
-    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
-        result: dict[str, Any] = deliver_notifications(now=moment, batch_size=batch_size)
+    result: dict[str, Any] = run_once(
+        "flows.notify:deliver_notifications", now=moment, batch_size=batch_size
+    )
     return DeliveryReport.model_validate(result)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from flows import local_defaults
+from flows import local_defaults, run_once
 from processes.calendar import format_local
 from processes.sweep import SweepSummary, sweep_due_clocks
 from suivi.common import JsonOption, NowOption, console, fail, print_json, resolve_now
@@ -18,14 +18,9 @@ KIND_LABELS = {"reminder": "relances", "escalation": "escalades", "deadline": "�
 def run_flow(now: str | None, batch_size: int) -> SweepSummary:
     """The flow, with Prefect's local API unless PREFECT_API_URL names a server."""
     moment = resolve_now(now) if now is not None else None
-    local_defaults()
-    from prefect.settings import temporary_settings
-
-    from flows.sweep import followup_sweep
-
-    # A one-shot run needs no heartbeat; without this a sync flow waits ~1 s on exit.
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
-        result: dict[str, Any] = followup_sweep(now=moment, batch_size=batch_size)
+    result: dict[str, Any] = run_once(
+        "flows.sweep:followup_sweep", now=moment, batch_size=batch_size
+    )
     return SweepSummary.model_validate(result)
 
 
@@ -80,8 +75,10 @@ def sweep_command(
 
 
 def serve_command() -> None:
-    """Sert les flux de prefect.yaml selon leurs horaires (démarre un serveur Prefect local
-    sur 127.0.0.1 si PREFECT_API_URL n'est pas défini) ; Ctrl-C pour arrêter."""
+    """Sert les flux de prefect.yaml selon leurs horaires ; Ctrl-C pour arrêter.
+
+    Sans PREFECT_API_URL, démarre un serveur Prefect local sur 127.0.0.1 et l'arrête à la fin.
+    """
     local_defaults()
     from flows.serve import serve_all
 
