@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
 
@@ -38,7 +39,25 @@ def build() -> typer.Typer:
 
 
 def main() -> None:
-    build()()
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        build()()
+    except (OperationalError, ProgrammingError) as error:
+        # A database never upgraded is a set-up step, not a fault: say which step.
+        text = str(error.orig)
+        if "no such table" not in text and "does not exist" not in text:
+            raise
+        from sqlalchemy import make_url
+
+        from models.db import database_url
+
+        where = make_url(database_url()).render_as_string(hide_password=True)
+        sys.stderr.write(
+            f"la base {where} n'a pas le schéma de suivi ({text.splitlines()[0]}) : "
+            "lancez d'abord `suivi db upgrade`\n"
+        )
+        sys.exit(2)
 
 
 if __name__ == "__main__":
