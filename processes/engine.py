@@ -183,6 +183,13 @@ def _cancel_named(session: Session, case_id: int, names: list[str], now: datetim
         )
 
 
+def _fired_for(session: Session, case_id: int, name: str, due: datetime) -> bool:
+    query = select(Clock.id).where(
+        Clock.case_id == case_id, Clock.name == name, Clock.due_at == due, Clock.status == "fired"
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def _create_clocks(
     session: Session,
     case: Case,
@@ -207,6 +214,10 @@ def _create_clocks(
         due, rule = computed
         if clock.kind == "reminder" and due < now:
             # A reminder for a moment already gone would only be noise.
+            continue
+        if due < now and _fired_for(session, case.id, clock.name, due):
+            # A replaced clock (an attestation's, beside the states) keeps its date: what
+            # already fired for that moment must not fire a second time.
             continue
         session.add(
             Clock(
