@@ -76,11 +76,17 @@ class CompiledProcess:
     def triggers_in(self, state: str) -> list[str]:
         return self._triggers_by_state.get(state, [])
 
+    def staff_triggers_in(self, state: str) -> list[str]:
+        """The triggers people can fire in `state`: not those only the sweep fires."""
+        return [
+            t for t in self.triggers_in(state) if set(self.definition.trigger(t).roles) - {"system"}
+        ]
+
     def triggers_for(self, state: str, role: str) -> list[str]:
         """The triggers a person with `role` may fire in `state`."""
         return [
             t
-            for t in self.triggers_in(state)
+            for t in self.staff_triggers_in(state)
             if role in self.definition.trigger(t).roles or role == "admin"
         ]
 

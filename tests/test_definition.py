@@ -164,3 +164,19 @@ def test_a_message_to_the_resident_must_be_in_their_own_words(
             template=template, recipients=recipients,
         )
     assert Notice(template="resident_visit_reminder", recipients=("resident",))
+
+
+def test_triggers_only_the_sweep_fires_are_never_offered_to_people() -> None:
+    asylum = registry.get("asylum")
+    state = next(
+        s.id for s in asylum.definition.states
+        if "appeal_deadline_passed" in asylum.triggers_in(s.id)
+    )
+    assert "appeal_deadline_passed" not in asylum.staff_triggers_in(state)
+    for role in ("admin", "juriste", "cada_manager"):
+        assert "appeal_deadline_passed" not in asylum.triggers_for(state, role)
+    # A trigger people share with the sweep stays offered to them.
+    assert "requalify" in asylum.triggers_for(
+        next(s.id for s in asylum.definition.states if "requalify" in asylum.triggers_in(s.id)),
+        "juriste",
+    )

@@ -39,7 +39,9 @@ def parse_case_id(text: str) -> int:
 
 def view_of(session: Session, case: Case, *, role: str | None = None) -> CaseView:
     process = registry.get(case.process, case.process_version)
-    allowed = process.triggers_for(case.state, role) if role else process.triggers_in(case.state)
+    allowed = (
+        process.triggers_for(case.state, role) if role else process.staff_triggers_in(case.state)
+    )
     return case_view(
         session,
         case,
