@@ -179,21 +179,22 @@ def load_heads(
     if not ids:
         return {}
     c = CASES.c
+    # `closed` is asked of the database: the batch needs no closing date, only whether.
     query = select(
         c.id, c.process, c.process_version, c.state, c.site_id, c.resident_id, c.dwelling_id,
-        c.data, c.closed_at, c.last_seq, c.last_hash, c.version,
+        c.data, c.closed_at.is_not(None).label("closed"), c.last_seq, c.last_hash, c.version,
     ).where(c.id.in_(ids)).order_by(c.id)
     if skip_locked:
         # Ordered locks, never waiting: a case a colleague is changing right now keeps its
         # clock pending for the next sweep instead of making either side wait or deadlock.
         query = query.with_for_update(skip_locked=True, of=CASES)
     heads: dict[int, _CaseHead] = {}
-    for row in session.execute(query):
+    for row in session.execute(query).all():
         heads[row.id] = _CaseHead(
             id=row.id, process=row.process, process_version=row.process_version,
             state=row.state, site_id=row.site_id, resident_id=row.resident_id,
             dwelling_id=row.dwelling_id, data=dict(row.data or {}),
-            closed=row.closed_at is not None, last_seq=row.last_seq,
+            closed=bool(row.closed), last_seq=row.last_seq,
             last_hash=row.last_hash or "", version=row.version,
         )
     return heads

@@ -162,7 +162,7 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
     # the rows read here are this batch's until it commits. Marking them `claimed` as well
     # would cost an index update per clock and be seen by nobody: the mark would commit
     # together with the outcome that overwrites it, or roll back with it.
-    return [_due_clock(r) for r in session.execute(due)]
+    return [_due_clock(r) for r in session.execute(due).all()]
 
 
 def release_stale_claims(session: Session, now: datetime) -> int:
