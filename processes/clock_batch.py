@@ -394,8 +394,11 @@ class _Executemany:
         dialect = self.connection.dialect
         keys = [*columns, *shared] if columns else None
         compiled = statement.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+        # Our column and parameter names are plain words: the driver sees them unchanged.
+        assert not compiled.escaped_bind_names, compiled.escaped_bind_names
         self.sql = compiled.string
         self.names: list[str] = list(compiled.positiontup or compiled.binds)
+        assert len(self.names) > 1, "itemgetter of one name returns a value, not a tuple"
         processors = {
             name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in self.names
