@@ -33,13 +33,35 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
 
 def case_context(session: Session, case: Case, definition: Any) -> dict[str, Any]:
     org = session.scalars(select(Organisation).limit(1)).first()
-    resident = session.get(Resident, case.resident_id)
-    dwelling = session.get(Dwelling, case.dwelling_id) if case.dwelling_id else None
-    site = session.get(Site, case.site_id)
-    base_url = (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
+    return context_of(
+        case,
+        definition,
+        organisation=org.name if org else "",
+        base_url=base_url_of(org),
+        resident=session.get(Resident, case.resident_id),
+        dwelling=session.get(Dwelling, case.dwelling_id) if case.dwelling_id else None,
+        site=session.get(Site, case.site_id),
+    )
+
+
+def base_url_of(org: Organisation | None) -> str:
+    return (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
+
+
+def context_of(
+    case: Any,
+    definition: Any,
+    *,
+    organisation: str,
+    base_url: str,
+    resident: Resident | None,
+    dwelling: Dwelling | None,
+    site: Site | None,
+) -> dict[str, Any]:
+    """What every template may read about a case (a `Case` or the sweep's lighter head)."""
     state = definition.state(case.state)
     return {
-        "organisation": org.name if org else "",
+        "organisation": organisation,
         "case_ref": case.reference,
         "case_id": case.id,
         "link": f"{base_url}/cases/{case.id}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -51,10 +51,55 @@ def admins(session: Session) -> list[Staff]:
     )
 
 
+class Lookup(Protocol):
+    """Where routing finds people: the session itself, or a batch's cache of it (the sweep)."""
+
+    def resident(self, resident_id: str) -> Resident | None: ...
+    def staff(self, staff_id: str) -> Staff | None: ...
+    def staff_with_role(self, role: str, site_id: str) -> list[Staff]: ...
+    def admins(self) -> list[Staff]: ...
+
+
+class SessionLookup:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def resident(self, resident_id: str) -> Resident | None:
+        return self.session.get(Resident, resident_id)
+
+    def staff(self, staff_id: str) -> Staff | None:
+        return self.session.get(Staff, staff_id)
+
+    def staff_with_role(self, role: str, site_id: str) -> list[Staff]:
+        return staff_with_role(self.session, role, site_id)
+
+    def admins(self) -> list[Staff]:
+        return admins(self.session)
+
+
 def resolve(
     session: Session, case: Case, recipients: Iterable[str], *, actor_id: str | None = None
 ) -> list[Recipient]:
     """The people behind a notice's recipient names, each once."""
+    return resolve_with(
+        SessionLookup(session),
+        site_id=case.site_id,
+        resident_id=case.resident_id,
+        data=case.data,
+        recipients=recipients,
+        actor_id=actor_id,
+    )
+
+
+def resolve_with(
+    lookup: Lookup,
+    *,
+    site_id: str,
+    resident_id: str,
+    data: dict[str, Any],
+    recipients: Iterable[str],
+    actor_id: str | None,
+) -> list[Recipient]:
     found: dict[str, Recipient] = {}
 
     def add(recipient: Recipient) -> None:
@@ -62,23 +107,24 @@ def resolve(
 
     for name in recipients:
         if name == "resident":
-            resident = session.get(Resident, case.resident_id)
+            resident = lookup.resident(resident_id)
             if resident is not None and resident.consent and (resident.email or resident.phone):
                 add(Recipient("resident", resident=resident))
             continue
         if name in ("actor", "planner"):
-            staff_id = actor_id if name == "actor" else _planner(case.data)
-            staff = session.get(Staff, staff_id) if staff_id else None
+            # The system (actor_id None) is nobody's colleague: only a planner can be reached.
+            staff_id = actor_id if name == "actor" else _planner(data)
+            staff = lookup.staff(staff_id) if staff_id else None
             if staff is not None and staff.active:
                 add(Recipient(staff.role, staff=staff))
             continue
-        people = staff_with_role(session, name, case.site_id)
+        people = lookup.staff_with_role(name, site_id)
         if people:
             for staff in people:
                 add(Recipient(name, staff=staff))
             continue
-        note = f"aucun « {name} » pour le site {case.site_id} : envoyé à l'administration"
-        for admin in admins(session):
+        note = f"aucun « {name} » pour le site {site_id} : envoyé à l'administration"
+        for admin in lookup.admins():
             add(Recipient(name, staff=admin, note=note))
     return list(found.values())
 

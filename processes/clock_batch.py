@@ -26,10 +26,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Organisation, Resident, Site, Staff
-from notifications.outbox import DEFAULT_BASE_URL, channels_for
-from notifications.outbox import _format_any as format_any
+from notifications.outbox import base_url_of, channels_for, context_of
 from notifications.render import prepared_context, privacy_for, render_prepared, template_for
-from notifications.routing import Recipient, admins, staff_with_role
+from notifications.routing import Recipient, admins, resolve_with, staff_with_role
 from processes import registry
 from processes.audit import GENESIS, event_hash
 from processes.calendar import format_local
@@ -118,7 +117,7 @@ class Directory:
         self.settings: dict[str, Any] = dict(org.settings or {}) if org else {}
         self.language = org.language if org else "fr"
         self.organisation = org.name if org else ""
-        self.base_url = (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = base_url_of(org)
         heads = list(cases)
         self.residents = _by_id(session, Resident, {c.resident_id for c in heads})
         self.dwellings = _by_id(session, Dwelling, {c.dwelling_id for c in heads if c.dwelling_id})
@@ -137,32 +136,22 @@ class Directory:
             self._admins = admins(self.session)
         return self._admins
 
+    def resident(self, resident_id: str) -> Resident | None:
+        return self.residents.get(resident_id)
+
+    def staff(self, staff_id: str) -> Staff | None:
+        return self.session.get(Staff, staff_id)
+
     def resolve(self, case: _CaseHead, recipients: Iterable[str]) -> list[Recipient]:
         """`notifications.routing.resolve` for the system actor, from the batch's cache."""
-        found: dict[str, Recipient] = {}
-        for name in recipients:
-            if name == "resident":
-                resident = self.residents.get(case.resident_id)
-                if resident is not None and resident.consent and (resident.email or resident.phone):
-                    found.setdefault(
-                        f"resident:{resident.id}", Recipient("resident", resident=resident)
-                    )
-                continue
-            if name in ("actor", "planner"):
-                # The system is nobody's colleague: only a planner can be reached.
-                staff_id = case.data.get("visit_planned_by") if name == "planner" else None
-                staff = self.session.get(Staff, str(staff_id)) if staff_id else None
-                if staff is not None and staff.active:
-                    found.setdefault(f"staff:{staff.id}", Recipient(staff.role, staff=staff))
-                continue
-            people = self.staff_with_role(name, case.site_id)
-            note = None
-            if not people:
-                people = self.admins()
-                note = f"aucun « {name} » pour le site {case.site_id} : envoyé à l'administration"
-            for staff in people:
-                found.setdefault(f"staff:{staff.id}", Recipient(name, staff=staff, note=note))
-        return list(found.values())
+        return resolve_with(
+            self,
+            site_id=case.site_id,
+            resident_id=case.resident_id,
+            data=case.data,
+            recipients=recipients,
+            actor_id=None,
+        )
 
 
 def _by_id(session: Session, model: Any, ids: set[str]) -> dict[str, Any]:
@@ -328,30 +317,19 @@ def _case_context(
     clock: DueClock, case: _CaseHead, definition: Any, directory: Directory
 ) -> dict[str, Any]:
     """`notifications.outbox.case_context` plus the clock's values, from the batch's cache."""
-    resident = directory.residents.get(case.resident_id)
-    dwelling = directory.dwellings.get(case.dwelling_id) if case.dwelling_id else None
-    site = directory.sites.get(case.site_id)
-    state = definition.state(case.state)
-    return {
-        "organisation": directory.organisation,
-        "case_ref": case.reference,
-        "case_id": case.id,
-        "link": f"{directory.base_url}/cases/{case.id}",
-        "process": definition.name,
-        "process_label": definition.label,
-        "process_label_en": definition.label_en,
-        "state": case.state,
-        "state_label": state.label,
-        "state_label_en": state.label_en,
-        "resident": resident.name if resident else case.resident_id,
-        "dwelling": dwelling.label if dwelling else "",
-        "site": site.name if site else case.site_id,
-        "data": case.data,
-        "fmt": format_any,
-        "clock_label": clock.rule.split(" : ", 1)[0],
-        "due_at": _local_time(clock.due_at),
-        "clock_kind": clock.kind,
-    }
+    context = context_of(
+        case,
+        definition,
+        organisation=directory.organisation,
+        base_url=directory.base_url,
+        resident=directory.residents.get(case.resident_id),
+        dwelling=directory.dwellings.get(case.dwelling_id) if case.dwelling_id else None,
+        site=directory.sites.get(case.site_id),
+    )
+    context["clock_label"] = clock.rule.split(" : ", 1)[0]
+    context["due_at"] = _local_time(clock.due_at)
+    context["clock_kind"] = clock.kind
+    return context
 
 
 @lru_cache(maxsize=4096)
