@@ -2,13 +2,17 @@
 of the day and the deadlines of the coming week, on the sites they cover.
 
 Who sees an item is what the routing would send it to (the clock's recipients resolved on the
-case's site), so the agenda never shows someone a case they would not be told about. Asylum
-items carry only the case reference, the kind and the date, whatever the channel.
+case's site), so the agenda never shows someone a case they would not be told about. Items
+of a sensitive process (asylum) carry only the case reference, a neutral kind (« Échéance »,
+never the clock's own label: « Dossier OFPRA à introduire » is itself asylum detail) and the
+date, in every block and whatever the channel.
 
 Late work is of two sorts: a clock still pending past its day (the sweep has not reached it)
 and, because the sweep fires every reminder on time, a reminder already sent whose work is
-still undone: the case is in the same state and nobody has acted on it since. The reminder
-of a planned visit is never late work: the visit itself is listed on its day.
+still undone: the case is in the same state and nobody has acted on it since. A reminder
+that announces a planned visit (set from the visit date and due at or before it) is never
+late work: the visit itself is listed on its day. Those set from the same date but due after
+the visit (record its report, then the escalation) are, until the report is recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Organisation, Resident, Site, Staff, StaffSite
-from notifications.outbox import DEFAULT_BASE_URL, queue_staff_notice
+from notifications.outbox import base_url_of, queue_staff_notice
 from notifications.routing import resolve
 from processes import registry
 from processes.calendar import at_local_time, format_local, local, parse_moment, to_utc
@@ -41,6 +45,8 @@ VISIT_RECIPIENTS = ("planner", "gs")
 VISIT_KEY = "visit_at"
 VISIT_ANCHOR = f"data.{VISIT_KEY}"
 MODES = {"home": ("à domicile", "home visit"), "office": ("au bureau", "office appointment")}
+# The only kind a sensitive item shows, as its per-case notices say « échéance ».
+NEUTRAL_KIND = {"kind": "Échéance", "kind_en": "Deadline"}
 
 
 class AgendaItem(BaseModel):
@@ -51,7 +57,8 @@ class AgendaItem(BaseModel):
     kind_en: str
     due_at: datetime
     sensitive: bool
-    # Empty for sensitive cases: their details never enter the message at all.
+    # Sensitive cases: the kind is NEUTRAL_KIND and these stay empty, so their details never
+    # enter the message at all.
     resident: str = ""
     dwelling: str = ""
     site: str = ""
@@ -127,7 +134,9 @@ class _Collector:
         entry = AgendaItem(
             case_id=case.id, case_ref=case.reference, sensitive=definition.sensitive, **item
         )
-        if not definition.sensitive:
+        if definition.sensitive:
+            entry = entry.model_copy(update=NEUTRAL_KIND)
+        else:
             entry = entry.model_copy(update=self._details(case))
         for staff_id in self.staff_for(case, recipients):
             self.items[staff_id].append(entry)
@@ -155,6 +164,15 @@ def _labels(known: ClockDef | None, clock: Clock) -> tuple[str, str]:
     return clock.rule.split(" : ", 1)[0] or clock.name, english
 
 
+def _announces_visit(known: ClockDef | None, clock: Clock, case: Case) -> bool:
+    """A clock set from the planned visit and due at or before it (the reminder of the day
+    before): the visit is listed on its day. Due after it, it asks for the visit's report."""
+    if known is None or known.anchor != VISIT_ANCHOR:
+        return False
+    planned = case.data.get(VISIT_KEY)
+    return bool(planned) and clock.due_at <= parse_moment(str(planned))
+
+
 def _add_clocks(
     collector: _Collector, window: Window, rows: Sequence[tuple[Clock, Case]]
 ) -> None:
@@ -164,7 +182,7 @@ def _add_clocks(
         definition = registry.get(case.process, case.process_version).definition
         known = _clock_def(definition, clock)
         group = window.group_of(clock.due_at)
-        if group == "overdue" and known is not None and known.anchor == VISIT_ANCHOR:
+        if group == "overdue" and _announces_visit(known, clock, case):
             continue
         kind, kind_en = _labels(known, clock)
         item = {"group": group, "kind": kind, "kind_en": kind_en, "due_at": clock.due_at}
@@ -275,7 +293,7 @@ def queue_daily_agendas(session: Session, now: datetime) -> AgendaReport:
     now = to_utc(now)
     window = Window.of(now)
     org = session.scalars(select(Organisation).limit(1)).first()
-    base_url = (org.base_url if org and org.base_url else DEFAULT_BASE_URL).rstrip("/")
+    base_url = base_url_of(org)
     collector = _Collector(session, base_url)
     collect_clocks(collector, window)
     collect_undone(collector, window)

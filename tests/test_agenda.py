@@ -243,6 +243,62 @@ def test_a_deadline_shows_from_seven_days_before(
     assert items[0].startswith(f"- {when} · C-1 · Fin du délai de la mise en demeure — ")
 
 
+# --- A visit planned for Thursday 5 November 2026 at 10:00 and never recorded ---------------
+
+
+def a_visit_never_recorded(engine: Engine) -> None:
+    """C-1 (viala): reported Monday 2 November, the gs planned the first visit on the 3rd for
+    Thursday 5th 10:00 and never recorded it. Its report is due two working days later
+    (Monday 9th), its escalation seven (Tuesday 17th: 11 November is a public holiday)."""
+    with session_scope(engine) as s:
+        case = report_breach(s, "r-0001", "2026-11-02 09:00")
+        wf.fire(s, case.id, "schedule_visit", actor_id=GS, now=at("2026-11-03 09:00"),
+                payload={"visit_at": "2026-11-05T10:00", "mode": "home"})
+
+
+RECORD_LATE = (
+    "- 09/11/2026 10:00 · C-1 · Saisir le compte rendu de visite — Jean Dupont, Logement 214 "
+    "(Résidence Viala Anjou) : https://suivi.example.org/cases/1"
+)
+ESCALATION_LATE = (
+    "- 17/11/2026 10:00 · C-1 · Compte rendu de visite non saisi — Jean Dupont, Logement 214 "
+    "(Résidence Viala Anjou) : https://suivi.example.org/cases/1"
+)
+
+
+@pytest.mark.parametrize("swept", [False, True], ids=["pending", "reminder_sent"])
+def test_a_visit_report_not_recorded_is_late_work_on_the_following_days(
+    engine: Engine, swept: bool
+) -> None:
+    """The reminders set from the visit date but due after the visit ask for its report: late
+    work, unlike the reminder of the day before, which only announces the visit. Whether the
+    sweep has sent them yet (fired, nobody acted since) or not (still pending)."""
+    a_visit_never_recorded(engine)
+    for day, expected in (("2026-11-10", 1), ("2026-11-18", 2)):
+        if swept:
+            sweep_due_clocks(engine, at(f"{day} 06:00"))
+        assert run(engine, f"{day} 07:00").recipients == expected
+    ninth, eighteenth = agendas(engine, "2026-11-10"), agendas(engine, "2026-11-18")
+    assert sorted(ninth) == [GS]
+    assert sections(ninth[GS][0].body) == {OVERDUE: [RECORD_LATE]}  # not the visit reminder
+    assert ninth[GS][0].subject == "Agenda du 10/11/2026 : 1 en retard"
+    assert sorted(eighteenth) == [GS, RGLS]
+    assert sections(eighteenth[GS][0].body) == {OVERDUE: [RECORD_LATE]}
+    assert sections(eighteenth[RGLS][0].body) == {OVERDUE: [ESCALATION_LATE]}
+
+
+def test_recording_the_visit_takes_its_report_off_the_agenda(engine: Engine) -> None:
+    a_visit_never_recorded(engine)
+    with session_scope(engine) as s:
+        wf.fire(s, 1, "record_visit", actor_id=GS, now=at("2026-11-10 09:00"),
+                payload={"held_at": "2026-11-05T10:00", "outcome": "unsatisfactory"})
+    sweep_due_clocks(engine, at("2026-11-18 06:00"))
+    run(engine, "2026-11-18 07:00")
+    assert "C-1 · Saisir le compte rendu" not in "".join(
+        row.body for rows in agendas(engine).values() for row in rows
+    )
+
+
 # --- A sensitive process (asylum-like) shows reference, kind and date, nothing more --------
 
 
@@ -285,7 +341,7 @@ def test_a_sensitive_case_shows_only_its_reference_kind_and_date(
                      actor_id="juriste-cada", payload={}, now=at("2026-11-27 09:00"))
     run(engine, "2026-11-30 07:00")
     body = agendas(engine)["juriste-cada"][0].body
-    assert sections(body)[DEADLINES] == ["- 02/12/2026 09:00 · C-1 · Recours CNDA à déposer"]
+    assert sections(body)[DEADLINES] == ["- 02/12/2026 09:00 · C-1 · Échéance"]
     for secret in ("Famille Haddad", "Appartement 3", "CADA Marseille", "/cases/1"):
         assert secret not in body
 
@@ -337,6 +393,42 @@ def test_an_asylum_claim_late_for_ofpra_shows_as_reference_kind_and_date(engine:
     assert sorted(sent) == ["juriste-cada", "ts-cada"]
     for rows in sent.values():
         body = rows[0].body
-        assert sections(body)[OVERDUE] == ["- 26/11/2026 08:00 · C-1 · Dossier OFPRA à introduire"]
+        assert sections(body)[OVERDUE] == ["- 26/11/2026 08:00 · C-1 · Échéance"]
         for secret in ("Famille Haddad", "Appartement 3", "CADA Marseille", "/cases/1"):
             assert secret not in body
+
+
+ASYLUM_WORDS = ("ofpra", "cnda", "attestation", "asile", "asylum", "recours", "dossier")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_asylum_deadlines_reach_chat_and_email_as_a_neutral_kind(
+    engine: Engine, language: str
+) -> None:
+    """A real claim on the CADA site: its OFPRA file is late (reminder sent on the 26th), the
+    file is due on Thursday 3 December. The juriste reads them by chat and by e-mail; neither
+    names the OFPRA, the CNDA, the attestation or asylum: a neutral kind, the reference, the
+    date."""
+    with session_scope(engine) as s:
+        juriste = s.get(Staff, "juriste-cada")
+        assert juriste is not None
+        juriste.language = language
+        juriste.notify = ["json://127.0.0.1:9/chat", "mailto://127.0.0.1:2525?to=ines@example.org"]
+        wf.open_case(
+            s, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
+            payload={"procedure": "normal", "registered_at": "2026-11-10",
+                     "attestation_issued_at": "2026-11-12"},
+        )
+    sweep_due_clocks(engine, at("2026-11-30 07:00"))
+    run(engine, "2026-11-30 07:30")
+    chat, email = agendas(engine)["juriste-cada"]
+    assert chat.channel_url.startswith("json://") and email.channel_url.startswith("mailto://")
+    kind, late = ("Échéance", "En retard") if language == "fr" else ("Deadline", "Overdue")
+    assert f"{late}{' :' if language == 'fr' else ':'} C-1 {kind} 26/11/2026 08:00" in chat.body
+    assert f"· C-1 · {kind}" in email.body
+    for row in (chat, email):
+        text = f"{row.subject}\n{row.body}".lower()
+        for word in ASYLUM_WORDS:
+            assert word not in text, (row.channel_url, word, text)
+        for secret in ("famille haddad", "appartement 3", "cada marseille", "/cases/1"):
+            assert secret not in text
