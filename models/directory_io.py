@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
 from models.schemas import DirectoryFile
+from processes.errors import french_error
 
 
 class DirectoryError(ValueError):
@@ -29,23 +30,69 @@ class ImportSummary:
         bucket[what] = bucket.get(what, 0) + 1
 
 
+# What processes.errors does not translate yet and a directory file commonly gets wrong.
+_DIRECTORY_FRENCH = {
+    "list_type": "liste attendue",
+    "dict_type": "dictionnaire attendu (clé: valeur)",
+    "model_type": "dictionnaire attendu (clé: valeur)",
+    "model_attributes_type": "dictionnaire attendu (clé: valeur)",
+}
+
+
+def _french(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind in _DIRECTORY_FRENCH:
+        return _DIRECTORY_FRENCH[kind]
+    if kind == "value_error":
+        # Our own validators' messages, without pydantic's English prefix.
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return french_error(error)
+
+
 def parse_directory(text: str, source: str = "directory") -> DirectoryFile:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise DirectoryError(f"{source}: YAML illisible : {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise DirectoryError(f"{source} : YAML illisible{where} ({problem})") from None
+    if raw is None:
+        raise DirectoryError(f"{source} : fichier vide, aucun annuaire à importer")
+    if not isinstance(raw, dict):
+        raise DirectoryError(
+            f"{source} : l'annuaire doit être un dictionnaire YAML "
+            "(organisation, landlords, sites, dwellings, staff, residents)"
+        )
     try:
         return DirectoryFile.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        details = " ; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'annuaire'} : {_french(e)}"
+            for e in error.errors()
+        )
         raise DirectoryError(
-            f"{source}: {where} : {first['msg']} ({error.error_count()} erreur(s))"
+            f"{source} : {error.error_count()} erreur(s) : {details}"
         ) from None
 
 
 def load_directory_file(path: Path) -> DirectoryFile:
-    return parse_directory(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise DirectoryError(f"{path} est un dossier, pas un fichier YAML d'annuaire") from None
+    except FileNotFoundError:
+        raise DirectoryError(f"fichier introuvable : {path}") from None
+    except PermissionError:
+        raise DirectoryError(f"lecture refusée : {path} (droits insuffisants)") from None
+    except UnicodeDecodeError as error:
+        raise DirectoryError(
+            f"{path} n'est pas un texte UTF-8 (octet illisible à la position {error.start}) : "
+            "enregistrez le fichier en UTF-8"
+        ) from None
+    except OSError as error:
+        raise DirectoryError(f"lecture impossible : {path} ({error.strerror or error})") from None
+    return parse_directory(text, str(path))
 
 
 def _upsert(

@@ -13,6 +13,17 @@ from suivi.common import JsonOption, NowOption, console, fail, print_json, resol
 FORMATS = (".pdf", ".html")
 
 
+def check_output(output: Path) -> None:
+    """Refuse before any work a path that cannot take the letter; create no folder."""
+    if output.is_dir():
+        fail(f"-o : {output} est un dossier, pas un fichier")
+    if not output.parent.is_dir():
+        fail(
+            f"-o : le dossier {output.parent} n'existe pas : créez-le d'abord "
+            "ou choisissez un autre chemin"
+        )
+
+
 def letter_command(
     case_id: str = typer.Argument(..., help="Numéro du dossier (12 ou C-12)."),
     kind: str = typer.Argument(..., help="Courrier : " + ", ".join(KINDS) + "."),
@@ -26,14 +37,21 @@ def letter_command(
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
         fail(f"-o : extension « {output.suffix} » non prise en charge (attendu : .pdf ou .html)")
+    check_output(output)
     moment = resolve_now(now)
     with unit_of_work(as_json) as session:
         letter = letter_for(session, parse_case_id(case_id), kind, now=moment)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".pdf":
-        output.write_bytes(letter.pdf())
-    else:
-        output.write_text(letter.html, encoding="utf-8")
+    content = letter.pdf() if suffix == ".pdf" else letter.html.encode("utf-8")
+    try:
+        output.write_bytes(content)
+    except IsADirectoryError:
+        fail(f"-o : {output} est un dossier, pas un fichier")
+    except FileNotFoundError:
+        fail(f"-o : le dossier {output.parent} n'existe pas : créez-le d'abord")
+    except PermissionError:
+        fail(f"-o : écriture refusée dans {output} (droits insuffisants)")
+    except OSError as error:
+        fail(f"-o : impossible d'écrire {output} ({error.strerror or error})")
     if as_json:
         print_json({"case": letter.case_id, "kind": kind, "file": str(output)})
     else:
