@@ -25,7 +25,7 @@ from models.directory import Dwelling, Organisation, Resident, Staff
 from notifications.outbox import queue_notice
 from processes import registry
 from processes.audit import GENESIS, event_hash
-from processes.calendar import to_utc
+from processes.calendar import format_local, to_utc
 from processes.clocks import due_time
 from processes.context import FireContext
 from processes.definition import ClockDef, Notice, TriggerDef
@@ -100,7 +100,8 @@ def _check_role(
     case_id: int | None,
     state: str | None,
 ) -> None:
-    if actor.role in trigger.roles or actor.role == "admin":
+    # No role overrides the definition, admin included: only the direction terminates.
+    if actor.role in trigger.roles:
         return
     roles = ", ".join(trigger.roles)
     raise Forbidden(
@@ -504,21 +505,40 @@ def fire(
     """Fire `trigger` on a stored case as `actor_id` at `now`; returns the updated case."""
     now = _require_aware(now)
     case = load_case(session, case_id)
+    process = registry.get(case.process, case.process_version)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(
             f"version {expected_version} attendue, le dossier est en version {case.version} "
             "(modifié entre-temps)",
             case_id=case.id,
             state=case.state,
+            allowed=process.staff_triggers_in(case.state),
         )
-    process = registry.get(case.process, case.process_version)
     actor = load_actor(session, actor_id)
     if case.closed_at is not None:
         raise Refusal("le dossier est clos", case_id=case.id, state=case.state, allowed=[])
+    _refuse_backdating(session, process, case, now)
     with _conflicts(session, case):
         _transition(session, process, case, trigger, payload or {}, actor, now)
         session.flush()
     return case
+
+
+def _refuse_backdating(
+    session: Session, process: CompiledProcess, case: Case, now: datetime
+) -> None:
+    """A history is written in time order: nothing may be recorded before its last event."""
+    last = session.scalar(
+        select(CaseEvent.at).where(CaseEvent.case_id == case.id, CaseEvent.seq == case.last_seq)
+    )
+    if last is not None and now < last:
+        raise Refusal(
+            f"la date de l'action ({format_local(now)}) précède le dernier événement du dossier "
+            f"({format_local(last)}) : un historique s'écrit dans l'ordre",
+            case_id=case.id,
+            state=case.state,
+            allowed=process.staff_triggers_in(case.state),
+        )
 
 
 def fire_clock(session: Session, clock: Clock, now: datetime) -> str:

@@ -87,7 +87,7 @@ class CompiledProcess:
         return [
             t
             for t in self.staff_triggers_in(state)
-            if role in self.definition.trigger(t).roles or role == "admin"
+            if role in self.definition.trigger(t).roles
         ]
 
     def next_state(self, state: str, trigger: str, ctx: FireContext) -> str | None:

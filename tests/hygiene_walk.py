@@ -25,11 +25,11 @@ def report_breach(
 def hold_visit(
     session: Session, case: Case, day: str, outcome: str = "unsatisfactory", **notes: str
 ) -> Case:
-    """Planned at 08:00 for 10:00 on `day`, recorded as held at 10:00 by 17:00."""
-    # The direction alert's template reads `obstacles` of every visit (StrictUndefined).
+    """Planned at 09:15 for 10:00 on `day` (after a report at 09:00 that day: a history is
+    written in order), recorded as held at 10:00 by 17:00."""
     notes.setdefault("obstacles", "Isolement, fatigue")
     gs = GS_OF_SITE[case.resident_id]
-    engine.fire(session, case.id, "schedule_visit", actor_id=gs, now=at(f"{day} 08:00"),
+    engine.fire(session, case.id, "schedule_visit", actor_id=gs, now=at(f"{day} 09:15"),
                 payload={"visit_at": f"{day}T10:00", "mode": "home"})
     return engine.fire(session, case.id, "record_visit", actor_id=gs, now=at(f"{day} 17:00"),
                        payload={"held_at": f"{day}T10:00", "outcome": outcome, **notes})

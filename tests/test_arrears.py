@@ -139,7 +139,7 @@ def test_part_payments_reaching_twice_the_monthly_amount_open_the_review(
         case,
         "record_unpaid_month",
         GS,
-        "2026-11-05 10:00",
+        "2026-11-02 09:30",  # before the reminder of to_formal_notice: a history is in order
         month="2026-11",
         amount="200,00",
     )
@@ -159,9 +159,9 @@ def test_termination_below_the_threshold_is_refused_with_the_figures(
         case,
         "record_payment",
         GS,
-        "2026-11-03 10:00",
+        "2026-11-02 09:30",  # before the reminder of to_formal_notice: a history is in order
         amount="0.01",
-        paid_at="2026-11-03T09:00",
+        paid_at="2026-11-02T09:00",
     )
     to_formal_notice(session, case)
     with pytest.raises(Refusal) as refused:

@@ -182,7 +182,7 @@ def test_asylum_is_refused_outside_a_cada_and_only_the_juriste_closes(session: S
             session,
             "asylum",
             resident_id="r-0001",
-            actor_id="admin",
+            actor_id="juriste-cada",
             now=at("2027-01-04 10:00"),
             payload={
                 "procedure": "normal",

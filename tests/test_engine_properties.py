@@ -111,7 +111,7 @@ def may(actor: str, trigger: str, state: str, site: str) -> bool:
     if actor not in STAFF or trigger not in ROLES or state not in SOURCES[trigger]:
         return False
     role, sites = STAFF[actor]
-    return (role in ROLES[trigger] or role == "admin") and ("*" in sites or site in sites)
+    return role in ROLES[trigger] and ("*" in sites or site in sites)
 
 
 @dataclass

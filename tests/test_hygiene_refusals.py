@@ -104,7 +104,7 @@ def test_an_unknown_trigger_is_refused_by_name(engine: Engine) -> None:
 # --- Wrong role, wrong site --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("actor", [GS, RGLS])
+@pytest.mark.parametrize("actor", [GS, RGLS, "admin"])
 def test_only_the_direction_terminates(engine: Engine, actor: str) -> None:
     case_id = case_in(engine, "termination_review")
 
@@ -114,7 +114,7 @@ def test_only_the_direction_terminates(engine: Engine, actor: str) -> None:
         expected=Forbidden,
     )
 
-    role = actor.split("-")[0]
+    role = actor.split("-")[0]  # gs-viala → gs; admin → admin
     assert f"le rôle « {role} » ({actor}) ne peut pas déclencher « decide_termination »" in str(
         error
     )
@@ -373,3 +373,28 @@ def test_a_stale_version_is_a_conflict_that_writes_nothing(engine: Engine) -> No
 
     assert f"version {stale} attendue" in str(error)
     assert error.case_id == case_id
+
+
+def test_nothing_is_recorded_before_the_last_event_of_the_case(engine: Engine) -> None:
+    case_id = case_in(engine, "visit_1")  # reported 2 November, visit planned since
+
+    error = refused(
+        engine, case_id, "schedule_visit", actor=GS, now="2026-10-01 10:00",
+        payload={"visit_at": "2026-10-05T10:00", "mode": "home"},
+    )
+
+    assert "précède le dernier événement du dossier" in str(error)
+    assert error.state == "visit_1"
+    assert "schedule_visit" in error.allowed
+
+
+def test_a_stale_version_names_what_is_allowed_in_the_state(engine: Engine) -> None:
+    case_id = case_in(engine, "visit_1")
+
+    error = refused(
+        engine, case_id, "schedule_visit", actor=GS, now="2026-11-30 10:00",
+        payload={"visit_at": "2026-12-03T10:00", "mode": "home"},
+        expected=Conflict, expected_version=99,
+    )
+
+    assert "record_visit" in error.allowed
