@@ -415,7 +415,16 @@ def open_case(
     if resident is None:
         raise NotFound(f"résident inconnu : « {resident_id} »")
     raw = dict(payload)
-    dwelling_id = raw.get("dwelling") or resident.dwelling_id
+    asked = raw.get("dwelling")
+    if asked and session.get(Dwelling, asked) is None:
+        raise InvalidPayload(f"logement inconnu : « {asked} »")
+    if asked and resident.dwelling_id and asked != resident.dwelling_id:
+        # A case on someone else's dwelling would route and write letters to the wrong site.
+        raise InvalidPayload(
+            f"le logement « {asked} » n'est pas celui du résident {resident_id} "
+            f"({resident.dwelling_id}) : corrigez l'annuaire s'il a déménagé"
+        )
+    dwelling_id = asked or resident.dwelling_id
     if "dwelling" in trigger.payload.model_fields and dwelling_id:
         raw["dwelling"] = dwelling_id
     dwelling = session.get(Dwelling, dwelling_id) if dwelling_id else None

@@ -257,6 +257,28 @@ def test_a_breach_for_an_unknown_resident_is_refused(engine: Engine) -> None:
         report(s, REPORTED, resident="r-9999")
 
 
+@pytest.mark.parametrize(
+    ("dwelling", "message"),
+    [
+        ("chartreux-12", "le logement « chartreux-12 » n'est pas celui du résident r-0001"),
+        ("ghost", "logement inconnu : « ghost »"),
+    ],
+)
+def test_a_breach_on_another_or_an_unknown_dwelling_is_refused(
+    engine: Engine, dwelling: str, message: str
+) -> None:
+    with (
+        writes_nothing(engine, None),
+        pytest.raises(InvalidPayload, match=message),
+        session_scope(engine) as s,
+    ):
+        wf.open_case(
+            s, "hygiene", resident_id="r-0001", actor_id=RGLS, now=at(REPORTED),
+            payload={"observed_at": "2026-11-02T08:30", "description": "Déchets",
+                     "dwelling": dwelling},
+        )
+
+
 # --- Dates of visits ------------------------------------------------------------------------------
 
 
