@@ -25,9 +25,10 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
     assert resident is not None
     # Residents are reached through the organisation's own gateway, when it has one. Without
     # it nothing is queued: a console row would read `sent` though the resident got nothing.
-    template = settings.get("resident_channel")
-    if template and resident.email:
-        return [str(template).format(email=resident.email, phone=resident.phone or "")]
+    template = str(settings.get("resident_channel") or "")
+    needs = [k for k in ("email", "phone") if "{" + k + "}" in template]
+    if template and all(getattr(resident, k) for k in needs):
+        return [template.format(email=resident.email or "", phone=resident.phone or "")]
     return []
 
 

@@ -251,3 +251,24 @@ def test_the_resident_is_told_in_their_own_words_only_through_the_gateway(
     # Their own wording: no link into the staff application, no "Bonjour <gs>".
     assert "/cases/" not in letter.body
     assert letter.body.startswith("Bonjour Jean Dupont")
+
+
+@pytest.mark.parametrize(
+    ("gateway", "reached"),
+    [("json://sms.local/send?to={phone}", True), ("mailto://mail.local/?to={email}", False)],
+)
+def test_a_resident_with_only_a_phone_is_reached_by_a_phone_gateway(
+    session: Session, gateway: str, reached: bool
+) -> None:
+    from models.directory import Organisation, Resident
+
+    resident = session.get(Resident, "r-0001")
+    assert resident is not None
+    resident.email = None
+    org = session.scalars(select(Organisation)).one()
+    org.settings = {**(org.settings or {}), "resident_channel": gateway}
+    first_certificate(session)
+    open_expiring_insurance(session, at("2026-12-16 06:00"))
+    urls = [url for role, _, url in notices(session, insurance_cases(session)[-1].id)
+            if role == "resident"]
+    assert urls == (["json://sms.local/send?to=0600000001"] if reached else [])
