@@ -47,11 +47,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "suivi_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Take the write lock at the start of each transaction: two engines reading the same
     # case version and then both upgrading to a writer would otherwise deadlock (SQLITE_BUSY
-    # at commit) instead of one waiting for the other and seeing a clean conflict.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # at commit) instead of one waiting for the other and seeing a clean conflict. A reader
+    # (`case show` during a long sweep batch) needs no lock: WAL gives it a snapshot.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -85,9 +92,15 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = session_factory(engine)()
+def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    `read_only` takes no write lock on SQLite; on PostgreSQL it changes nothing.
+    """
+    bind = engine or get_engine()
+    if read_only:
+        bind = bind.execution_options(**{READ_ONLY: True})
+    session = session_factory(bind)()
     try:
         yield session
         session.commit()

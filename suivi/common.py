@@ -65,10 +65,10 @@ def print_json(value: Any) -> None:
 
 
 @contextmanager
-def unit_of_work(as_json: bool = False) -> Iterator[Session]:
+def unit_of_work(as_json: bool = False, *, read_only: bool = False) -> Iterator[Session]:
     """A transaction; a refusal becomes exit code 2 and one line, and nothing is written."""
     try:
-        with session_scope(get_engine()) as session:
+        with session_scope(get_engine(), read_only=read_only) as session:
             yield session
     except Refusal as refusal:
         if as_json:

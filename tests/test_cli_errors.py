@@ -211,8 +211,10 @@ def test_a_locked_database_says_it_is_busy(cli: CliRunner, tmp_path: Path) -> No
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")  # another writer holds the lock (sweep, delivery)
-        # The command waits for the database's busy timeout (10 s) before giving up.
-        run_ = suivi(f"sqlite:///{path}", "case", "list")
+        # A command that writes waits for the database's busy timeout (10 s), then gives up;
+        # one that only reads would not wait at all (WAL snapshot, tests/test_read_only.py).
+        run_ = suivi(f"sqlite:///{path}", "case", "fire", "1", "schedule_visit",
+                     "--actor", "gs-viala")
     finally:
         holder.execute("ROLLBACK")
         holder.close()

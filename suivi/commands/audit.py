@@ -20,7 +20,7 @@ def verify_command(
 ) -> None:
     """Vérifie les chaînes d'empreintes ; code 1 au premier dossier altéré."""
     number = parse_case_id(case_id) if case_id is not None else None
-    with unit_of_work(as_json) as session:
+    with unit_of_work(as_json, read_only=True) as session:
         if number is not None and session.get(Case, number) is None:
             raise NotFound(f"dossier inconnu : C-{number}")
         broken = next(iter_breaks(session, number), None)

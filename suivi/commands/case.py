@@ -137,7 +137,7 @@ def show_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Affiche un dossier : état, historique, échéances à venir."""
-    with unit_of_work(as_json) as session:
+    with unit_of_work(as_json, read_only=True) as session:
         view = view_of(session, engine.load_case(session, parse_case_id(case_id)))
     print_json(view) if as_json else print_case(view)
 
@@ -161,7 +161,7 @@ def list_command(
         query = query.where(Case.closed_at.is_(None))
     if site:
         query = query.where(Case.site_id == site)
-    with unit_of_work(as_json) as session:
+    with unit_of_work(as_json, read_only=True) as session:
         cases = session.scalars(query).all()
         rows: list[dict[str, Any]] = []
         for case in cases:

@@ -46,7 +46,7 @@ def import_command(
 @directory_app.command("show")
 def show_command(as_json: bool = JsonOption) -> None:
     """Affiche l'organisation, ses sites et son personnel."""
-    with unit_of_work(as_json) as session:
+    with unit_of_work(as_json, read_only=True) as session:
         org = session.scalars(select(Organisation).limit(1)).first()
         sites = session.scalars(select(Site).order_by(Site.id)).all()
         staff = session.scalars(select(Staff).order_by(Staff.role, Staff.id)).all()

@@ -119,7 +119,7 @@ def list_command(
     if status is not None and status not in NOTIFICATION_STATUSES:
         fail(f"--status : « {status} » inconnu (permis : {', '.join(NOTIFICATION_STATUSES)})")
     case_id = parse_case_id(case) if case is not None else None
-    with session_scope() as session:
+    with session_scope(read_only=True) as session:
         lines = list_notifications(session, case_id=case_id, status=status, limit=limit)
     if as_json:
         print_json([line.model_dump(mode="json") for line in lines])

@@ -26,7 +26,7 @@ def show_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Tous les dossiers du résident, ouverts puis clos, avec la prochaine échéance de chacun."""
-    with unit_of_work(as_json) as session:
+    with unit_of_work(as_json, read_only=True) as session:
         view = resident_view(session, resident_id, labels)
         if view is None:
             raise NotFound(f"résident inconnu : « {resident_id} »")
