@@ -29,7 +29,7 @@ from processes.arrears_rules import (
     threshold_refusal,
 )
 from processes.calendar import PARIS, add_months, at_local_time, format_local, local, parse_moment
-from processes.context import FireContext
+from processes.context import FireContext, log_step
 from processes.definition import (
     ClockDef,
     Delay,
@@ -277,12 +277,6 @@ def record_unpaid_month(ctx: FireContext) -> None:
     months = set(ctx.data.get("unpaid_months", [])) | {unpaid.month}
     ctx.data["unpaid_months"] = sorted(months)
     ctx.data["balance"] = str(money(ctx.data, "balance") + amount)
-
-
-def log_step(ctx: FireContext) -> None:
-    entry = ctx.payload.model_dump(mode="json", exclude_none=True)
-    entry.update(trigger=ctx.trigger, at=ctx.now.isoformat(), by=ctx.actor_id)
-    ctx.data.setdefault("steps", []).append(entry)
 
 
 def agree_plan(ctx: FireContext) -> None:

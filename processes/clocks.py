@@ -82,3 +82,30 @@ def due_time(
     if why:
         rule += f" ; {why}"
     return due, rule
+
+
+def plan_clocks(
+    clocks: tuple[ClockDef, ...],
+    *,
+    process: str,
+    entered_at: datetime,
+    data: Mapping[str, Any],
+    now: datetime,
+    settings: Mapping[str, Any] | None = None,
+) -> list[tuple[ClockDef, datetime, str]]:
+    """The clocks to create, with due time and rule: the engine's rule, and a migration's plan."""
+    planned = []
+    for clock in clocks:
+        if clock.when is not None and not clock.when(data):
+            continue
+        computed = due_time(
+            clock, process=process, entered_at=entered_at, data=data, settings=settings
+        )
+        if computed is None:
+            continue
+        due, rule = computed
+        if clock.kind == "reminder" and due < now:
+            # A reminder for a moment already gone would only be noise.
+            continue
+        planned.append((clock, due, rule))
+    return planned

@@ -32,3 +32,10 @@ class FireContext:
 
     def value(self, key: str) -> Any:
         return getattr(self.payload, key, None)
+
+
+def log_step(ctx: FireContext) -> None:
+    """An effect: keep what was done, when and by whom in the case's `steps` (letters read it)."""
+    entry = ctx.payload.model_dump(mode="json", exclude_none=True)
+    entry.update(trigger=ctx.trigger, at=ctx.now.isoformat(), by=ctx.actor_id)
+    ctx.data.setdefault("steps", []).append(entry)

@@ -26,7 +26,7 @@ from notifications.outbox import queue_notice
 from processes import registry
 from processes.audit import GENESIS, event_hash
 from processes.calendar import format_local, to_utc
-from processes.clocks import due_time
+from processes.clocks import plan_clocks
 from processes.context import FireContext
 from processes.definition import ClockDef, Notice, TriggerDef
 from processes.errors import (
@@ -200,22 +200,15 @@ def _create_clocks(
     now: datetime,
     settings: Mapping[str, Any],
 ) -> None:
-    for clock in clocks:
-        if clock.when is not None and not clock.when(case.data):
-            continue
-        computed = due_time(
-            clock,
-            process=case.process,
-            entered_at=case.state_entered_at,
-            data=case.data,
-            settings=settings,
-        )
-        if computed is None:
-            continue
-        due, rule = computed
-        if clock.kind == "reminder" and due < now:
-            # A reminder for a moment already gone would only be noise.
-            continue
+    planned = plan_clocks(
+        clocks,
+        process=case.process,
+        entered_at=case.state_entered_at,
+        data=case.data,
+        now=now,
+        settings=settings,
+    )
+    for clock, due, rule in planned:
         if due < now and _fired_for(session, case.id, clock.name, due):
             # A replaced clock (an attestation's, beside the states) keeps its date: what
             # already fired for that moment must not fire a second time.

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.cases import Case
 from processes.calendar import PARIS, at_local_time, local
-from processes.context import FireContext
+from processes.context import FireContext, log_step
 from processes.definition import (
     ClockDef,
     Delay,
@@ -105,12 +105,6 @@ def record_certificate(ctx: FireContext) -> None:
         ctx.data["previous_certificate"] = previous
     ctx.data.update(certificate.model_dump(mode="json"))
     ctx.data["certificate_recorded_at"] = ctx.now.isoformat()
-
-
-def log_step(ctx: FireContext) -> None:
-    entry = ctx.payload.model_dump(mode="json", exclude_none=True)
-    entry.update(trigger=ctx.trigger, at=ctx.now.isoformat(), by=ctx.actor_id)
-    ctx.data.setdefault("steps", []).append(entry)
 
 
 # --- The process ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case, Clock
 from processes import registry
 from processes.calendar import format_local, to_utc
-from processes.clocks import due_time
+from processes.clocks import plan_clocks
 from processes.definition import ClockDef, ProcessDefinition
 from processes.engine import (
     CASE_SCOPE,
@@ -269,26 +269,18 @@ def _due_clocks(
     case: Case, process: str, clocks: tuple[ClockDef, ...], now: datetime,
     settings: Mapping[str, Any],
 ) -> list[PlannedClock]:
-    """The same rule as the engine's `_create_clocks`, kept as a plan so a dry run can show it."""
-    result = []
-    for clock in clocks:
-        if clock.when is not None and not clock.when(case.data):
-            continue
-        computed = due_time(
-            clock, process=process, entered_at=case.state_entered_at, data=case.data,
-            settings=settings,
-        )
-        if computed is None:
-            continue
-        due, rule = computed
-        if clock.kind == "reminder" and due < now:
-            continue
-        result.append(PlannedClock(
+    """The engine's rule (`plan_clocks`), kept as a plan so a dry run can show it."""
+    return [
+        PlannedClock(
             name=clock.name, kind=clock.kind, due_at=due,
             action=f"{clock.action}:{clock.template or clock.trigger}",
             recipients=clock.recipients, rule=rule,
-        ))
-    return result
+        )
+        for clock, due, rule in plan_clocks(
+            clocks, process=process, entered_at=case.state_entered_at, data=case.data,
+            now=now, settings=settings,
+        )
+    ]
 
 
 def _apply(
