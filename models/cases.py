@@ -114,8 +114,14 @@ class Notification(Base):
     recipient_role: Mapped[str | None] = mapped_column(String(32))
     channel_url: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    # A clock's notice is composed when delivery claims it (notifications.compose): until
+    # then it names its clock and has no text. Every other notice is written with its text.
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("clocks.id"))
+    # The case as the clock found it, so that a message delivered later says what was true.
+    case_state: Mapped[str | None] = mapped_column(String(64))
+    case_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

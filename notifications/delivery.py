@@ -25,6 +25,7 @@ from models.cases import Case, Notification, NotificationAttempt
 from models.db import session_factory
 from models.directory import Organisation, Staff
 from notifications.channels import SendResult, send
+from notifications.compose import ComposeError, compose
 from notifications.outbox import DEFAULT_BASE_URL, channels_for
 from notifications.render import privacy_for, render, scheme
 from notifications.routing import Recipient, admins, staff_with_role
@@ -125,6 +126,8 @@ class Claimed:
     channel_url: str
     subject: str
     body: str
+    problem: str | None = None
+    """Why the row could not be composed: recorded as a failed attempt, nothing sent."""
 
 
 def next_attempt_at(failures: int, now: datetime, window_start: datetime) -> datetime | None:
@@ -189,9 +192,25 @@ def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
     session.add_all(attempts)
     session.flush()
     return [
-        Claimed(r.id, a.id, r.case_id, r.channel_url, r.subject, r.body)
+        Claimed(r.id, a.id, r.case_id, r.channel_url, r.subject or "", r.body)
+        if r.body is not None else _with_text(session, r.id, a.id)
         for r, a in zip(rows, attempts, strict=True)
     ]
+
+
+def _with_text(session: Session, notification_id: int, attempt_id: int) -> Claimed:
+    """A clock's row composed now, its text stored with the claim, before it is sent."""
+    row = session.get(Notification, notification_id)
+    assert row is not None
+    try:
+        subject, body = compose(session, row)
+    except Exception as error:  # noqa: BLE001 - one row that cannot be written fails alone
+        problem = str(error) if isinstance(error, ComposeError) else (
+            f"notification n° {row.id} : {type(error).__name__} : {error}"
+        )
+        return Claimed(row.id, attempt_id, row.case_id, row.channel_url, "", "", problem)
+    row.subject, row.body = subject, body
+    return Claimed(row.id, attempt_id, row.case_id, row.channel_url, subject, body)
 
 
 def window_start(session: Session, row: Notification) -> datetime:
@@ -275,7 +294,11 @@ def deliver_batch(
                 if not still_ours(session, item, now):
                     report.retried += 1
                     continue
-            result = send(item.channel_url, item.subject, item.body)
+            result = (
+                send(item.channel_url, item.subject, item.body)
+                if item.problem is None
+                else SendResult(ok=False, scheme=scheme(item.channel_url), error=item.problem)
+            )
             with session.begin():
                 status, escalated = record_result(session, item, result, now)
             report.escalated += escalated

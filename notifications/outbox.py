@@ -32,7 +32,14 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
     return []
 
 
-def case_context(session: Session, case: Case, definition: Any) -> dict[str, Any]:
+def case_context(
+    session: Session,
+    case: Case,
+    definition: Any,
+    *,
+    state: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     org = session.scalars(select(Organisation).limit(1)).first()
     return context_of(
         case,
@@ -42,6 +49,8 @@ def case_context(session: Session, case: Case, definition: Any) -> dict[str, Any
         resident=session.get(Resident, case.resident_id),
         dwelling=session.get(Dwelling, case.dwelling_id) if case.dwelling_id else None,
         site=session.get(Site, case.site_id),
+        state=state,
+        data=data,
     )
 
 
@@ -58,9 +67,16 @@ def context_of(
     resident: Resident | None,
     dwelling: Dwelling | None,
     site: Site | None,
+    state: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What every template may read about a case (a `Case` or the sweep's lighter head)."""
-    state = definition.state(case.state)
+    """What every template may read about a case (a `Case` or the sweep's lighter head).
+
+    `state`, `data`: the case as the message found it, when it has moved on since (a clock's
+    notice, composed at delivery).
+    """
+    state_name = state or case.state
+    current = definition.state(state_name)
     return {
         "organisation": organisation,
         "case_ref": case.reference,
@@ -69,13 +85,13 @@ def context_of(
         "process": definition.name,
         "process_label": definition.label,
         "process_label_en": definition.label_en,
-        "state": case.state,
-        "state_label": state.label,
-        "state_label_en": state.label_en,
+        "state": state_name,
+        "state_label": current.label,
+        "state_label_en": current.label_en,
         "resident": resident.name if resident else case.resident_id,
         "dwelling": dwelling.label if dwelling else "",
         "site": site.name if site else case.site_id,
-        "data": case.data,
+        "data": case.data if data is None else data,
         "fmt": _format_any,
     }
 
@@ -92,34 +108,42 @@ def queue_notice(
     actor_id: str | None,
     extra: dict[str, Any] | None = None,
 ) -> list[Notification]:
-    """Route, render and store one notice: one outbox row per recipient and channel."""
+    """Route, render and store one notice: one outbox row per recipient and channel.
+
+    A clock's notice (`extra={"clock": clock}`) is routed now and composed at delivery
+    (notifications.compose), like the rows the sweep writes in bulk.
+    """
     org = session.scalars(select(Organisation).limit(1)).first()
     settings = dict(org.settings or {}) if org else {}
     language = org.language if org else "fr"
-    context = case_context(session, case, definition)
     clock: Clock | None = (extra or {}).get("clock")
-    context.update({k: v for k, v in (extra or {}).items() if k != "clock"})
-    context["clock_label"] = ""
-    context["due_at"] = ""
-    if clock is not None:
-        context["clock_label"] = clock.rule.split(" : ", 1)[0]
-        context["due_at"] = format_local(clock.due_at)
-        context["clock_kind"] = clock.kind
+    context: dict[str, Any] = {}
+    if clock is None:
+        context = case_context(session, case, definition)
+        context.update(extra or {})
+        context["clock_label"] = ""
+        context["due_at"] = ""
     rows: list[Notification] = []
     for recipient in resolve(session, case, recipients, actor_id=actor_id):
         person_language = (
             recipient.staff.language if recipient.staff and recipient.staff.language else language
         )
         for index, url in enumerate(channels_for(recipient, settings)):
-            privacy = privacy_for(url, sensitive_process=definition.sensitive)
-            subject, body = render(
-                template,
-                person_language,
-                dict(context, recipient=_name(recipient), recipient_role=recipient.role),
-                privacy=privacy,
-            )
+            subject: str | None = None
+            body: str | None = None
+            if clock is None:
+                subject, body = render(
+                    template,
+                    person_language,
+                    dict(context, recipient=recipient_name(recipient),
+                         recipient_role=recipient.role),
+                    privacy=privacy_for(url, sensitive_process=definition.sensitive),
+                )
             row = Notification(
                 case_id=case.id,
+                clock_id=clock.id if clock is not None else None,
+                case_state=case.state if clock is not None else None,
+                case_data=dict(case.data or {}) if clock is not None else None,
                 recipient_staff_id=recipient.staff.id if recipient.staff else None,
                 recipient_resident_id=recipient.resident.id if recipient.resident else None,
                 recipient_role=recipient.role,
@@ -192,7 +216,7 @@ def _format_any(value: datetime | str | None) -> str:
     return format_local(value)
 
 
-def _name(recipient: Recipient) -> str:
+def recipient_name(recipient: Recipient) -> str:
     if recipient.staff is not None:
         return recipient.staff.name
     assert recipient.resident is not None

@@ -113,7 +113,7 @@ def resolve_with(
             continue
         if name in ("actor", "planner"):
             # The system (actor_id None) is nobody's colleague: only a planner can be reached.
-            staff_id = actor_id if name == "actor" else _planner(data)
+            staff_id = actor_id if name == "actor" else planner_of(data)
             staff = lookup.staff(staff_id) if staff_id else None
             if staff is not None and staff.active:
                 add(Recipient(staff.role, staff=staff))
@@ -129,6 +129,6 @@ def resolve_with(
     return list(found.values())
 
 
-def _planner(data: dict[str, Any]) -> str | None:
+def planner_of(data: dict[str, Any]) -> str | None:
     planner = data.get("visit_planned_by")
     return str(planner) if planner else None

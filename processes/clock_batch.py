@@ -1,9 +1,10 @@
 """Fire a batch of claimed clocks with a few queries per batch instead of a dozen per clock.
 
 It does for each clock what `engine.fire_clock` does (stale check, a `clock:<name>` event
-chained on its case, notifications routed and rendered), but loads the cases and the
-directory once per batch and writes events, notifications, case heads and clock statuses with
-one executemany each. `fire:` clocks run a trigger: they go through the engine one by one.
+chained on its case, notifications routed, their text left to delivery: notifications.compose),
+but loads the cases and the directory once per batch and writes events, notifications, case
+heads and clock statuses with one executemany each. `fire:` clocks run a trigger: they go
+through the engine one by one.
 
 Each clock's outcome is its own. A clock whose preparation raises is marked failed and the
 others go on; if the bulk write itself fails, the batch is redone clock by clock through the
@@ -12,26 +13,37 @@ engine, each in a SAVEPOINT, so one bad row cannot take the batch down with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from jinja2 import Template
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import NullType
 
 from models.cases import Case, CaseEvent, Clock, Notification
-from models.directory import Dwelling, Organisation, Resident, Site, Staff
-from notifications.outbox import base_url_of, channels_for, context_of
-from notifications.render import prepared_context, privacy_for, render_prepared, template_for
-from notifications.routing import Recipient, admins, resolve_with, staff_with_role
-from processes import registry
-from processes.audit import GENESIS, event_hash
-from processes.calendar import format_local
+from models.directory import Organisation, Resident, Staff
+from notifications.outbox import channels_for
+from notifications.routing import Recipient, admins, planner_of, resolve_with, staff_with_role
+from processes.audit import GENESIS, canonical_json, hash_from_text, moment_text
 from processes.engine import CASE_SCOPE, CLOCK_VERBS, SYSTEM_ACTOR, SYSTEM_ROLE, fire_clock
 from processes.errors import Conflict, Refusal
 
@@ -39,12 +51,9 @@ CLOCKS = cast(Table, Clock.__table__)
 CASES = cast(Table, Case.__table__)
 EVENTS = cast(Table, CaseEvent.__table__)
 NOTIFICATIONS = cast(Table, Notification.__table__)
-# Bound parameters per statement stay well under SQLite's and PostgreSQL's limits.
-IN_LIST_MAX = 5000
 
 
-@dataclass(frozen=True)
-class DueClock:
+class DueClock(NamedTuple):
     """A claimed clock row, as the sweep read it."""
 
     id: int
@@ -55,11 +64,9 @@ class DueClock:
     due_at: datetime
     action: str
     recipients: tuple[str, ...]
-    rule: str
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     clock_id: int
     case_id: int
     result: str
@@ -68,16 +75,14 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _CaseHead:
     id: int
-    process: str
-    process_version: int
     state: str
     site_id: str
     resident_id: str
-    dwelling_id: str | None
-    data: dict[str, Any]
+    data_json: str | None
+    """The case's data as stored: kept on its notices as is, decoded only to find a planner."""
     closed: bool
     last_seq: int
     last_hash: str
@@ -85,8 +90,12 @@ class _CaseHead:
     events: int = 0
 
     @property
-    def reference(self) -> str:
-        return f"C-{self.id}"
+    def data(self) -> dict[str, Any]:
+        return dict(json.loads(self.data_json)) if self.data_json else {}
+
+
+_Channel = tuple[str | None, str | None, str, str, str, str | None]
+"""(staff id, resident id, role, channel URL, idempotency key suffix, routing note)."""
 
 
 @dataclass
@@ -96,7 +105,7 @@ class _Writes:
     events: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     fired: list[int] = field(default_factory=list)
-    """Fired clocks share every written value: one UPDATE ... IN for all of them."""
+    """Fired clocks share every written value but their id."""
     clocks: list[dict[str, Any]] = field(default_factory=list)
     """The others (stale, failed), one parameter set each."""
 
@@ -115,15 +124,13 @@ class Directory:
         self.session = session
         org = session.scalars(select(Organisation).limit(1)).first()
         self.settings: dict[str, Any] = dict(org.settings or {}) if org else {}
-        self.language = org.language if org else "fr"
-        self.organisation = org.name if org else ""
-        self.base_url = base_url_of(org)
-        heads = list(cases)
-        self.residents = _by_id(session, Resident, {c.resident_id for c in heads})
-        self.dwellings = _by_id(session, Dwelling, {c.dwelling_id for c in heads if c.dwelling_id})
-        self.sites = _by_id(session, Site, {c.site_id for c in heads})
+        # Residents are read only if a clock of the batch writes to one, then all at once.
+        self._resident_ids = {c.resident_id for c in cases}
+        self._residents: dict[str, Resident] | None = None
         self._roles: dict[tuple[str, str], list[Staff]] = {}
         self._admins: list[Staff] | None = None
+        self._channels: dict[tuple[str, tuple[str, ...], str | None, str | None],
+                             list[_Channel]] = {}
 
     def staff_with_role(self, role: str, site_id: str) -> list[Staff]:
         key = (role, site_id)
@@ -137,7 +144,9 @@ class Directory:
         return self._admins
 
     def resident(self, resident_id: str) -> Resident | None:
-        return self.residents.get(resident_id)
+        if self._residents is None:
+            self._residents = _by_id(self.session, Resident, self._resident_ids)
+        return self._residents.get(resident_id)
 
     def staff(self, staff_id: str) -> Staff | None:
         return self.session.get(Staff, staff_id)
@@ -152,6 +161,34 @@ class Directory:
             recipients=recipients,
             actor_id=None,
         )
+
+    def channels(self, case: _CaseHead, recipients: tuple[str, ...]) -> list[_Channel]:
+        """Who a clock's notice goes to, by which channel: one outbox row each.
+
+        Clocks of a batch mostly share their site and recipient names: routed once for all.
+        A resident or a planner makes the answer the case's own.
+        """
+        key = (
+            case.site_id,
+            recipients,
+            case.resident_id if "resident" in recipients else None,
+            planner_of(case.data) if "planner" in recipients else None,
+        )
+        found = self._channels.get(key)
+        if found is None:
+            found = self._channels[key] = [
+                (
+                    r.staff.id if r.staff else None,
+                    r.resident.id if r.resident else None,
+                    r.role,
+                    url,
+                    f"{r.key}:{index}",
+                    r.note,
+                )
+                for r in self.resolve(case, recipients)
+                for index, url in enumerate(channels_for(r, self.settings))
+            ]
+        return found
 
 
 def _by_id(session: Session, model: Any, ids: set[str]) -> dict[str, Any]:
@@ -170,23 +207,57 @@ def load_heads(
     c = CASES.c
     # `closed` is asked of the database: the batch needs no closing date, only whether.
     query = select(
-        c.id, c.process, c.process_version, c.state, c.site_id, c.resident_id, c.dwelling_id,
-        c.data, c.closed_at.is_not(None).label("closed"), c.last_seq, c.last_hash, c.version,
-    ).where(c.id.in_(ids)).order_by(c.id)
+        c.id, c.state, c.site_id, c.resident_id, cast_to_text(c.data),
+        c.closed_at.is_not(None).label("closed"), c.last_seq, c.last_hash, c.version,
+    ).where(among(c.id, ids, session.get_bind().dialect.name)).order_by(c.id)
     if skip_locked:
         # Ordered locks, never waiting: a case a colleague is changing right now keeps its
         # clock pending for the next sweep instead of making either side wait or deadlock.
         query = query.with_for_update(skip_locked=True, of=CASES)
-    heads: dict[int, _CaseHead] = {}
-    for row in session.execute(query).all():
-        heads[row.id] = _CaseHead(
-            id=row.id, process=row.process, process_version=row.process_version,
-            state=row.state, site_id=row.site_id, resident_id=row.resident_id,
-            dwelling_id=row.dwelling_id, data=dict(row.data or {}),
-            closed=bool(row.closed), last_seq=row.last_seq,
-            last_hash=row.last_hash or "", version=row.version,
-        )
-    return heads
+    # Core on the session's connection: an ORM execution would add nothing but its cost.
+    return {
+        id: _CaseHead(id, state, site, resident, data, bool(closed), seq, last or "", version)
+        for id, state, site, resident, data, closed, seq, last, version
+        in session.connection().execute(query).all()
+    }
+
+
+def among(column: Any, ids: list[int], dialect: str) -> Any:
+    """`column IN ids` with the ids as one parameter: an array on PostgreSQL, JSON text for
+    SQLite's json_each. A thousand bound parameters cost more to expand than to look up."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    values = func.json_each(bindparam("ids", json.dumps(ids), type_=Text)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def cast_to_text(column: Any) -> Any:
+    """A JSON column read as its text: decoded only where needed (see `names`)."""
+    return sa_cast(column, Text).label(column.name)
+
+
+@cache
+def names(text: str | None) -> tuple[str, ...]:
+    """A stored JSON list of names (a clock's recipients), decoded once per distinct value."""
+    return tuple(json.loads(text)) if text else ()
+
+
+def as_read(column: Any) -> Any:
+    """A column read as the driver gives it, to be converted by `reader` (cached)."""
+    return type_coerce(column, NullType()).label(column.name)
+
+
+@lru_cache(maxsize=16)
+def reader(column: Any, dialect: Any) -> Callable[[Any], Any]:
+    """The column type's own conversion of a driver value, once per distinct value.
+
+    Due dates repeat (clocks fall due at 09:00 on working days): on SQLite each one is text
+    that SQLAlchemy would parse anew for every row.
+    """
+    convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None:
+        return lambda value: value
+    return lru_cache(maxsize=4096)(convert)
 
 
 def fire_batch(
@@ -222,16 +293,14 @@ def _plan(
     worker: str,
 ) -> Outcome:
     """Prepare one clock's rows; nothing of it is kept if any step raises."""
-    done = {"b_id": clock.id, "b_claimed_by": worker, "b_claimed_at": now, "b_fired_at": None,
-            "b_cancelled_at": None, "b_error": None}
     if case.closed or clock.state not in (CASE_SCOPE, case.state):
-        writes.clocks.append(dict(done, b_status="cancelled", b_cancelled_at=now))
+        writes.clocks.append(_clock_done(clock, worker, now, "cancelled", cancelled_at=now))
         return Outcome(clock.id, clock.case_id, "stale", clock.kind)
     try:
         event, notifications = _rows_for(clock, case, directory, now)
     except Exception as error:  # noqa: BLE001 - a bug or a bad row fails this clock only
         message = describe_error(error)
-        writes.clocks.append(dict(done, b_status="failed", b_error=message))
+        writes.clocks.append(_clock_done(clock, worker, now, "failed", error=message))
         return Outcome(clock.id, clock.case_id, "failed", clock.kind, message)
     writes.events.append(event)
     writes.notifications.extend(notifications)
@@ -242,6 +311,27 @@ def _plan(
     return Outcome(clock.id, clock.case_id, "fired", clock.kind)
 
 
+def _clock_done(
+    clock: DueClock, worker: str, now: datetime, status: str, *,
+    cancelled_at: datetime | None = None, error: str | None = None,
+) -> dict[str, Any]:
+    """A clock's own outcome row, for those not fired (`_CLOCK_DONE`)."""
+    return {"b_id": clock.id, "b_status": status, "b_claimed_by": worker, "b_claimed_at": now,
+            "b_fired_at": None, "b_cancelled_at": cancelled_at, "b_error": error}
+
+
+@lru_cache(maxsize=4096)
+def _payload_tail(due_at: datetime, kind: str) -> str:
+    """The canonical JSON of a clock event's payload after its clock id (keys sorted).
+
+    Clocks fall due together (09:00 on working days): written once per moment and kind.
+    """
+    return canonical_json({"due_at": due_at.isoformat(), "kind": kind})[1:]
+
+
+_moment_text = lru_cache(maxsize=64)(moment_text)
+
+
 def _rows_for(
     clock: DueClock, case: _CaseHead, directory: Directory, now: datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -250,92 +340,50 @@ def _rows_for(
         raise ValueError(
             f"action inconnue « {clock.action} » (attendu : notify:<modèle> ou fire:<déclencheur>)"
         )
-    definition = registry.get(case.process, case.process_version).definition
     seq = case.last_seq + 1
     prev = case.last_hash or GENESIS
     trigger = f"clock:{clock.name}"
-    payload = {"clock": clock.id, "kind": clock.kind, "due_at": clock.due_at.isoformat()}
-    digest = event_hash(
-        case_id=case.id, seq=seq, at=now, actor_id=SYSTEM_ACTOR, role=SYSTEM_ROLE,
-        trigger=trigger, from_state=case.state, to_state=case.state, payload=payload,
-        prev_hash=prev,
+    # The payload `engine.fire_clock` writes, in the canonical form: hashed and stored as is.
+    payload = f'{{"clock":{int(clock.id)},{_payload_tail(clock.due_at, clock.kind)}'
+
+    digest = hash_from_text(
+        case_id=case.id, seq=seq, at_text=_moment_text(now), actor_id=SYSTEM_ACTOR,
+        role=SYSTEM_ROLE, trigger=trigger, from_state=case.state, to_state=case.state,
+        payload_text=payload, prev_hash=prev,
     )
     event = {
-        # `at` is the batch's `now`, added when written (`_write`).
-        "case_id": case.id, "seq": seq, "actor_id": SYSTEM_ACTOR, "role": SYSTEM_ROLE,
-        "trigger": trigger, "from_state": case.state, "to_state": case.state,
-        "payload": payload, "prev_hash": prev, "hash": digest,
+        # `at`, `actor_id` and `role` are the batch's, added when written (`_write`).
+        "case_id": case.id, "seq": seq, "trigger": trigger, "from_state": case.state,
+        "to_state": case.state, "payload": payload, "prev_hash": prev, "hash": digest,
     }
-    return event, _notifications(clock, template, case, definition, directory, now)
+    return event, _notifications(clock, template, case, directory)
 
 
 def _notifications(
-    clock: DueClock, template: str, case: _CaseHead, definition: Any, directory: Directory,
-    now: datetime,
+    clock: DueClock, template: str, case: _CaseHead, directory: Directory
 ) -> list[dict[str, Any]]:
-    """The outbox rows `notifications.outbox.queue_notice` would write for this clock."""
-    context = _case_context(clock, case, definition, directory)
-    prepared: dict[str, tuple[Template, dict[str, Any]]] = {}
-    rows: list[dict[str, Any]] = []
-    for recipient in directory.resolve(case, clock.recipients):
-        staff, person = recipient.staff, recipient.resident
-        language = staff.language if staff and staff.language else directory.language
-        if language not in prepared:
-            compiled = template_for(template, language)
-            prepared[language] = (compiled, prepared_context(compiled, template, context))
-        compiled, shared = prepared[language]
-        name = staff.name if staff is not None else (person.name if person else "")
-        values = dict(shared, recipient=name, recipient_role=recipient.role)
-        # Two channels of one privacy level get the same message: render it once.
-        messages: dict[str, tuple[str, str]] = {}
-        for index, url in enumerate(channels_for(recipient, directory.settings)):
-            privacy = privacy_for(url, sensitive_process=definition.sensitive)
-            if privacy not in messages:
-                messages[privacy] = render_prepared(compiled, values, privacy=privacy)
-            subject, body = messages[privacy]
-            rows.append({
-                "case_id": case.id,
-                "recipient_staff_id": staff.id if staff else None,
-                "recipient_resident_id": person.id if person else None,
-                "recipient_role": recipient.role,
-                "channel_url": url,
-                "kind": template,
-                "subject": subject,
-                "body": body,
-                "status": "pending",
-                "attempts": 0,
-                "idempotency_key": f"clock:{clock.id}:{recipient.key}:{index}",
-                # next_attempt_at, created_at: the batch's `now`, added when written (`_write`).
-                "sent_at": None,
-                "last_error": None,
-                "note": recipient.note,
-            })
-    return rows
+    """The outbox rows `notifications.outbox.queue_notice` would write for this clock.
 
-
-def _case_context(
-    clock: DueClock, case: _CaseHead, definition: Any, directory: Directory
-) -> dict[str, Any]:
-    """`notifications.outbox.case_context` plus the clock's values, from the batch's cache."""
-    context = context_of(
-        case,
-        definition,
-        organisation=directory.organisation,
-        base_url=directory.base_url,
-        resident=directory.residents.get(case.resident_id),
-        dwelling=directory.dwellings.get(case.dwelling_id) if case.dwelling_id else None,
-        site=directory.sites.get(case.site_id),
-    )
-    context["clock_label"] = clock.rule.split(" : ", 1)[0]
-    context["due_at"] = _local_time(clock.due_at)
-    context["clock_kind"] = clock.kind
-    return context
-
-
-@lru_cache(maxsize=4096)
-def _local_time(moment: datetime) -> str:
-    # Clocks fall due together (09:00 on working days): one calendar conversion per moment.
-    return format_local(moment)
+    No text: delivery composes it from the clock (notifications.compose).
+    """
+    return [
+        {
+            "case_id": case.id,
+            "clock_id": clock.id,
+            "case_state": case.state,
+            "case_data": case.data_json,
+            "recipient_staff_id": staff_id,
+            "recipient_resident_id": resident_id,
+            "recipient_role": role,
+            "channel_url": url,
+            "kind": template,
+            "idempotency_key": f"clock:{clock.id}:{key}",
+            "note": note,
+        }
+        for staff_id, resident_id, role, url, key, note in directory.channels(
+            case, clock.recipients
+        )
+    ]
 
 
 _CASE_HEAD = (
@@ -353,6 +401,35 @@ _CLOCK_DONE = (
 )
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    processors: dict[str, Any]
+    positional: bool
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement: Any, dialect: Any, keys: tuple[str, ...] | None) -> _Compiled:
+    """A statement compiled once per dialect and column set, with its values' processors."""
+    compiled = statement.compile(
+        dialect=dialect, column_keys=list(keys) if keys else None, for_executemany=True
+    )
+    # Our column and parameter names are plain words: the driver sees them unchanged.
+    assert not compiled.escaped_bind_names, compiled.escaped_bind_names
+    names = tuple(compiled.positiontup or compiled.binds)
+    assert len(names) > 1, "itemgetter of one name returns a value, not a tuple"
+    return _Compiled(
+        sql=compiled.string,
+        names=names,
+        processors={
+            name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        },
+        positional=compiled.positiontup is not None,
+    )
+
+
 class _Executemany:
     """A Core INSERT or UPDATE sent with the driver's executemany, its values typed once.
 
@@ -365,29 +442,23 @@ class _Executemany:
 
     def __init__(
         self, session: Session, statement: Any, shared: dict[str, Any],
-        columns: Iterable[str] = (),
+        columns: Iterable[str] = (), *, as_given: Iterable[str] = (),
     ) -> None:
-        """`columns`: those an INSERT writes besides `shared` (an UPDATE names its own)."""
+        """`columns`: those an INSERT writes besides `shared` (an UPDATE names its own);
+        `as_given`: those whose values are already what the driver takes (JSON as text)."""
         self.connection = session.connection()
-        dialect = self.connection.dialect
-        keys = [*columns, *shared] if columns else None
-        compiled = statement.compile(dialect=dialect, column_keys=keys, for_executemany=True)
-        # Our column and parameter names are plain words: the driver sees them unchanged.
-        assert not compiled.escaped_bind_names, compiled.escaped_bind_names
-        self.sql = compiled.string
-        self.names: list[str] = list(compiled.positiontup or compiled.binds)
-        assert len(self.names) > 1, "itemgetter of one name returns a value, not a tuple"
-        processors = {
-            name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in self.names
-        }
+        keys = (*columns, *shared) if columns else None
+        compiled = _compiled(statement, self.connection.dialect, keys)
+        self.sql = compiled.sql
+        processors = compiled.processors
         self.shared = {
             name: processors[name](value) if processors[name] else value
             for name, value in shared.items()
         }
-        self.per_row = [(n, p) for n, p in processors.items() if p and n not in shared]
-        self.positional = compiled.positiontup is not None
-        self.pack = itemgetter(*self.names)
+        skip = {*shared, *as_given}
+        self.per_row = [(n, p) for n, p in processors.items() if p and n not in skip]
+        self.positional = compiled.positional
+        self.pack = itemgetter(*compiled.names)
 
     def __call__(self, rows: list[dict[str, Any]]) -> Any:
         parameters = []
@@ -399,14 +470,25 @@ class _Executemany:
         return self.connection.exec_driver_sql(self.sql, parameters)
 
 
+_INSERT_EVENT = insert(EVENTS)
+_INSERT_NOTIFICATION = insert(NOTIFICATIONS)
+
+
 def _write(session: Session, writes: _Writes, heads: dict[int, _CaseHead]) -> None:
     if writes.events:
-        shared = {"at": writes.now}
-        _Executemany(session, insert(EVENTS), shared, writes.events[0])(writes.events)
+        shared = {"at": writes.now, "actor_id": SYSTEM_ACTOR, "role": SYSTEM_ROLE}
+        # Payloads come as canonical JSON text, which SQLite stores and PostgreSQL casts.
+        _Executemany(
+            session, _INSERT_EVENT, shared, writes.events[0], as_given=("payload",)
+        )(writes.events)
     if writes.notifications:
-        shared = {"next_attempt_at": writes.now, "created_at": writes.now}
+        shared = {"next_attempt_at": writes.now, "created_at": writes.now, "status": "pending",
+                  "attempts": 0, "subject": None, "body": None, "sent_at": None,
+                  "last_error": None}
         rows = writes.notifications
-        _Executemany(session, insert(NOTIFICATIONS), shared, rows[0])(rows)
+        _Executemany(session, _INSERT_NOTIFICATION, shared, rows[0], as_given=("case_data",))(
+            rows
+        )
     moved = [
         {"b_id": h.id, "b_version": h.version, "b_seq": h.last_seq, "b_hash": h.last_hash,
          "b_new_version": h.version + h.events}
@@ -416,13 +498,11 @@ def _write(session: Session, writes: _Writes, heads: dict[int, _CaseHead]) -> No
         result = _Executemany(session, _CASE_HEAD, {})(moved)
         if result.rowcount not in (-1, len(moved)):
             raise StaleDataError(f"{len(moved)} dossiers attendus, {result.rowcount} mis à jour")
-    for start in range(0, len(writes.fired), IN_LIST_MAX):
-        session.execute(
-            update(CLOCKS)
-            .where(CLOCKS.c.id.in_(writes.fired[start:start + IN_LIST_MAX]))
-            .values(status="fired", claimed_by=writes.worker, claimed_at=writes.now,
-                    fired_at=writes.now, cancelled_at=None, error=None)
-        )
+    if writes.fired:
+        shared = {"b_status": "fired", "b_claimed_by": writes.worker,
+                  "b_claimed_at": writes.now, "b_fired_at": writes.now,
+                  "b_cancelled_at": None, "b_error": None}
+        _Executemany(session, _CLOCK_DONE, shared)([{"b_id": i} for i in writes.fired])
     if writes.clocks:
         session.execute(_CLOCK_DONE, writes.clocks)
 

@@ -13,6 +13,7 @@ from test_asylum_walk import JURISTE, SOCIAL_WORKER, due, fire, open_claim, pari
 
 from models.cases import Clock, Notification
 from models.db import session_scope
+from notifications.compose import message_of
 from processes.errors import Refusal
 from processes.sweep import sweep_due_clocks
 
@@ -131,7 +132,7 @@ def test_an_expired_attestation_reaches_the_head_then_the_direction(engine: Engi
                 .where(Notification.case_id == case_id, Notification.kind == kind)
                 .order_by(Notification.id)
             ).all()
-            return [(n.recipient_staff_id, n.subject) for n in rows]
+            return [(n.recipient_staff_id, message_of(s, n)[0]) for n in rows]
 
     sweep_due_clocks(engine, at("2027-10-20 08:00"))
     assert told() == [("ts-cada", f"[C-{case_id}] échéance (document de séjour) le 04/11/2027")]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models.cases import CaseEvent, Clock, Notification
 from models.db import session_scope
 from models.views import events_of
+from notifications.compose import message_of
 from processes import engine as case_engine
 from processes.audit import iter_breaks
 from processes.sweep import sweep_due_clocks
@@ -67,8 +68,13 @@ def test_a_breach_reported_on_monday_23_november_is_reminded_then_escalated_once
         assert [(n.kind, n.recipient_staff_id, n.status) for n in reminders] == [
             ("plan_first_visit", "gs-viala", "pending")
         ]
-        assert "Planifier la 1re visite" in reminders[0].subject
-        assert "30/11/2026 09:00" in reminders[0].body
+        # The sweep writes who and which clock; the words come when delivery claims the row.
+        assert (reminders[0].clock_id, reminders[0].subject, reminders[0].body) == (
+            clocks["plan_first_visit"].id, None, None
+        )
+        subject, body = message_of(s, reminders[0])
+        assert "Planifier la 1re visite" in subject
+        assert "30/11/2026 09:00" in body
 
     # Monday 7 December: ten working days, the rgls hears of it; a second run adds nothing.
     assert sweep_due_clocks(engine, at("2026-12-07 10:00")).by_kind == {"escalation": 1}
@@ -111,8 +117,11 @@ def test_the_batch_path_writes_what_the_engine_writes_clock_by_clock(engine: Eng
         return [
             (case.last_seq, case.version, last.trigger, last.actor_id, last.role, last.at)
         ] + [
-            (n.kind, n.recipient_staff_id, n.recipient_role, n.channel_url, same(n.subject),
-             same(n.body), n.status, n.next_attempt_at, n.idempotency_key.split(":", 2)[2])
+            (n.kind, n.recipient_staff_id, n.recipient_role, n.channel_url, n.subject, n.body,
+             n.status, n.next_attempt_at, n.idempotency_key.split(":", 2)[2],
+             last.payload == {"clock": n.clock_id, "kind": "reminder",
+                              "due_at": "2026-11-30T08:00:00+00:00"},
+             *map(same, message_of(s, n)))
             for n in rows
         ]
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case, Notification
 from models.db import session_scope
 from models.directory import Organisation, Staff
+from notifications.compose import message_of
 from notifications.render import LANGUAGES, TEMPLATES, render, scheme
 from processes import engine as wf
 from processes import registry
@@ -147,8 +148,14 @@ def walk_every_hygiene_notice(engine: Engine, *, language: str | None, resident_
 
 
 def messages(engine: Engine) -> list[Notification]:
+    """The outbox with each row's words: a clock's row gets them as delivery would write them."""
     with session_scope(engine) as s:
-        return list(s.scalars(select(Notification).order_by(Notification.id)))
+        rows = list(s.scalars(select(Notification).order_by(Notification.id)))
+        texts = [message_of(s, row) for row in rows]
+        s.expunge_all()  # the words are shown here, not stored
+    for row, (subject, body) in zip(rows, texts, strict=True):
+        row.subject, row.body = subject, body
+    return rows
 
 
 HYGIENE_TEMPLATES = sorted(templates_of(registry.get("hygiene").definition))
