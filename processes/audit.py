@@ -27,6 +27,13 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+moment_text = _iso
+"""A moment as the canonical form writes it (for `hash_from_text`)."""
+canonical_json = _CANONICAL.encode
+"""A value in the canonical form: a payload stored this way hashes without a second encoding."""
+_string = json.encoder.encode_basestring  # what _CANONICAL writes for a str (no ASCII escaping)
+
+
 def event_hash(
     *,
     case_id: int,
@@ -53,6 +60,35 @@ def event_hash(
             "payload": payload,
             "prev": prev_hash,
         }
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def hash_from_text(
+    *,
+    case_id: int,
+    seq: int,
+    at_text: str,
+    actor_id: str,
+    role: str,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    payload_text: str,
+    prev_hash: str,
+) -> str:
+    """`event_hash` from the moment's `moment_text` and the payload's `canonical_json`.
+
+    The same bytes as `event_hash` writes (keys in sorted order, compact separators), joined
+    instead of encoded: the sweep hashes a batch's events with the moment and each payload
+    encoded once, and stores that payload text as it is.
+    """
+    from_text = _string(from_state) if from_state is not None else "null"
+    body = (
+        f'{{"actor":{_string(actor_id)},"at":{_string(at_text)},"case":{int(case_id)},'
+        f'"from":{from_text},"payload":{payload_text},"prev":{_string(prev_hash)},'
+        f'"role":{_string(role)},"seq":{int(seq)},"to":{_string(to_state)},'
+        f'"trigger":{_string(trigger)}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, Table, select, update
@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.cases import Clock
 from models.db import session_factory
 from processes.calendar import to_utc
-from processes.clock_batch import DueClock, Outcome, fire_batch
+from processes.clock_batch import (
+    DueClock,
+    Outcome,
+    as_read,
+    cast_to_text,
+    fire_batch,
+    names,
+    reader,
+)
 
 CLOCKS = cast(Table, Clock.__table__)
 CLAIM_LEASE = timedelta(minutes=15)
@@ -130,17 +138,10 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _due_clock(row: Any) -> DueClock:
-    return DueClock(
-        id=row.id, case_id=row.case_id, name=row.name, kind=row.kind, state=row.state,
-        due_at=row.due_at, action=row.action, recipients=tuple(row.recipients or ()),
-        rule=row.rule or "",
-    )
-
-
+# In DueClock's order. The rule's text is not read: the sweep writes no message.
 _COLUMNS = (
     CLOCKS.c.id, CLOCKS.c.case_id, CLOCKS.c.name, CLOCKS.c.kind, CLOCKS.c.state,
-    CLOCKS.c.due_at, CLOCKS.c.action, CLOCKS.c.recipients, CLOCKS.c.rule,
+    as_read(CLOCKS.c.due_at), CLOCKS.c.action, cast_to_text(CLOCKS.c.recipients),
 )
 
 
@@ -162,7 +163,12 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
     # the rows read here are this batch's until it commits. Marking them `claimed` as well
     # would cost an index update per clock and be seen by nobody: the mark would commit
     # together with the outcome that overwrites it, or roll back with it.
-    return [_due_clock(r) for r in session.execute(due).all()]
+    moment = reader(CLOCKS.c.due_at, session.get_bind().dialect)
+    return [
+        DueClock(id, case_id, name, kind, state, moment(due_at), action, names(recipients))
+        for id, case_id, name, kind, state, due_at, action, recipients
+        in session.connection().execute(due).all()
+    ]
 
 
 def release_stale_claims(session: Session, now: datetime) -> int:

@@ -9,10 +9,19 @@ from typing import Any
 
 import pytest
 from helpers import walk_to
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from models.db import session_scope
-from processes.audit import ChainBreak, iter_breaks
+from processes.audit import (
+    ChainBreak,
+    canonical_json,
+    event_hash,
+    hash_from_text,
+    iter_breaks,
+    moment_text,
+)
 
 
 def three_cases(engine: Engine) -> tuple[int, int, int]:
@@ -166,3 +175,32 @@ def test_two_events_swapped_with_their_whole_content_are_detected(engine: Engine
 
     [found] = breaks(engine)
     assert (found.case_id, found.seq) == (case_id, 4)
+
+
+names = st.text(max_size=12)  # any text: quotes, backslashes, accents, controls, U+2028
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | names,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    case_id=st.integers(min_value=1, max_value=2**62),
+    seq=st.integers(min_value=1, max_value=10**6),
+    at=st.datetimes(timezones=st.timezones()),
+    actor=names, role=names, trigger=names, from_state=st.none() | names, to_state=names,
+    payload=st.dictionaries(names, json_values, max_size=4),
+    prev=names,
+)
+def test_the_sweep_s_joined_hash_is_the_engine_s_hash(
+    case_id: int, seq: int, at: Any, actor: str, role: str, trigger: str,
+    from_state: str | None, to_state: str, payload: dict[str, Any], prev: str,
+) -> None:
+    """The sweep builds the canonical text by joining parts: the same bytes, the same hash."""
+    common = {"case_id": case_id, "seq": seq, "actor_id": actor, "role": role,
+              "trigger": trigger, "from_state": from_state, "to_state": to_state,
+              "prev_hash": prev}
+    assert hash_from_text(
+        at_text=moment_text(at), payload_text=canonical_json(payload), **common
+    ) == event_hash(at=at, payload=payload, **common)
