@@ -255,15 +255,17 @@ def populate(engine: Engine, cases: int, due: int) -> None:
 def floor_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """What the sweep will write for each due clock, computed before the stopwatch starts.
 
-    The notifications are those `engine.fire_clock` renders for the first due clock of each
-    resident (fired in a transaction rolled back), with the case reference rewritten.
+    The notifications are those `engine.fire_clock` queues for the first due clock of each
+    resident (fired in a transaction rolled back), for each clock and case: routed, with no
+    text yet (delivery composes it, notifications.compose) but with the case's state and data.
     """
     pg = engine.dialect.name == "postgresql"
     samples: dict[str, list[dict[str, Any]]] = {}
     with session_scope(engine) as s:
         due = s.execute(
             sa.select(Clock.id, Clock.case_id, Clock.name, Clock.kind, Clock.due_at,
-                      Case.resident_id, Case.version, Case.last_seq, Case.last_hash, Case.state)
+                      Case.resident_id, Case.version, Case.last_seq, Case.last_hash, Case.state,
+                      sa.cast(Case.data, sa.Text).label("data_text"))
             .join(Case, Case.id == Clock.case_id)
             .where(Clock.status == "pending", Clock.due_at <= NOW)
             .order_by(Clock.due_at, Clock.id)
@@ -312,13 +314,19 @@ def floor_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         for n in samples[row.resident_id]:
             key = n["idempotency_key"].split(":", 2)[2]
             out["notifications"].append((
-                row.case_id, n["recipient_staff_id"], n["recipient_resident_id"],
+                row.case_id, row.id, row.state, row.data_text,
+                n["recipient_staff_id"], n["recipient_resident_id"],
                 n["recipient_role"], n["channel_url"], n["kind"],
-                CASE_REF.sub(reference, n["subject"]), CASE_REF.sub(reference, n["body"]),
+                rewrite(n["subject"], reference), rewrite(n["body"], reference),
                 "pending", 0, moment(NOW), f"clock:{row.id}:{key}", moment(NOW), None, None,
                 n["note"],
             ))
     return out
+
+
+def rewrite(text: str | None, reference: str) -> str | None:
+    """A sample's text for another case (a clock's notice has none until delivery)."""
+    return None if text is None else CASE_REF.sub(reference, text)
 
 
 FLOOR_SQL = {
@@ -329,11 +337,11 @@ FLOOR_SQL = {
     "events": "INSERT INTO case_events (case_id, seq, at, actor_id, role, trigger, from_state, "
               "to_state, payload, prev_hash, hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, "
               "{p}, {p}, {p}, {p})",
-    "notifications": "INSERT INTO notifications (case_id, recipient_staff_id, "
-                     "recipient_resident_id, recipient_role, channel_url, kind, subject, body, "
-                     "status, attempts, next_attempt_at, idempotency_key, created_at, sent_at, "
-                     "last_error, note) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, "
-                     "{p}, {p}, {p}, {p}, {p}, {p}, {p})",
+    "notifications": "INSERT INTO notifications (case_id, clock_id, case_state, case_data, "
+                     "recipient_staff_id, recipient_resident_id, recipient_role, channel_url, "
+                     "kind, subject, body, status, attempts, next_attempt_at, idempotency_key, "
+                     "created_at, sent_at, last_error, note) VALUES ({p}, {p}, {p}, {p}, {p}, "
+                     "{p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
 }
 
 
@@ -360,6 +368,9 @@ def run_floor(engine: Engine) -> tuple[int, float]:
 
 
 def run_sweep(engine: Engine, batch: int) -> tuple[int, float]:
+    # The floor's connection is open before its stopwatch starts: so is the sweep's.
+    with engine.connect():
+        pass
     start = time.perf_counter()
     summary = sweep_due_clocks(engine, NOW, batch_size=batch)
     elapsed = time.perf_counter() - start
