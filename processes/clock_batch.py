@@ -76,7 +76,7 @@ class Outcome(NamedTuple):
 
 
 @dataclass(slots=True)
-class _CaseHead:
+class CaseHead:
     id: int
     state: str
     site_id: str
@@ -120,7 +120,7 @@ def describe_error(error: BaseException) -> str:
 class Directory:
     """The directory as one batch sees it: each person and place read at most once."""
 
-    def __init__(self, session: Session, cases: Iterable[_CaseHead]) -> None:
+    def __init__(self, session: Session, cases: Iterable[CaseHead]) -> None:
         self.session = session
         org = session.scalars(select(Organisation).limit(1)).first()
         self.settings: dict[str, Any] = dict(org.settings or {}) if org else {}
@@ -151,7 +151,7 @@ class Directory:
     def staff(self, staff_id: str) -> Staff | None:
         return self.session.get(Staff, staff_id)
 
-    def resolve(self, case: _CaseHead, recipients: Iterable[str]) -> list[Recipient]:
+    def resolve(self, case: CaseHead, recipients: Iterable[str]) -> list[Recipient]:
         """`notifications.routing.resolve` for the system actor, from the batch's cache."""
         return resolve_with(
             self,
@@ -162,7 +162,7 @@ class Directory:
             actor_id=None,
         )
 
-    def channels(self, case: _CaseHead, recipients: tuple[str, ...]) -> list[_Channel]:
+    def channels(self, case: CaseHead, recipients: tuple[str, ...]) -> list[_Channel]:
         """Who a clock's notice goes to, by which channel: one outbox row each.
 
         Clocks of a batch mostly share their site and recipient names: routed once for all.
@@ -197,29 +197,44 @@ def _by_id(session: Session, model: Any, ids: set[str]) -> dict[str, Any]:
     return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
 
 
+def cast_to_text(column: Any) -> Any:
+    """A JSON column read as its text: decoded only where needed (see `names`)."""
+    return sa_cast(column, Text).label(column.name)
+
+
 def load_heads(
     session: Session, case_ids: Iterable[int], *, skip_locked: bool
-) -> dict[int, _CaseHead]:
+) -> dict[int, CaseHead]:
     """The cases of a batch; on PostgreSQL locked for the batch, skipping those staff hold."""
     ids = sorted(set(case_ids))
     if not ids:
         return {}
     c = CASES.c
-    # `closed` is asked of the database: the batch needs no closing date, only whether.
-    query = select(
-        c.id, c.state, c.site_id, c.resident_id, cast_to_text(c.data),
-        c.closed_at.is_not(None).label("closed"), c.last_seq, c.last_hash, c.version,
-    ).where(among(c.id, ids, session.get_bind().dialect.name)).order_by(c.id)
+    query = (
+        select(*HEAD_COLUMNS)
+        .where(among(c.id, ids, session.get_bind().dialect.name))
+        .order_by(c.id)
+    )
     if skip_locked:
         # Ordered locks, never waiting: a case a colleague is changing right now keeps its
         # clock pending for the next sweep instead of making either side wait or deadlock.
         query = query.with_for_update(skip_locked=True, of=CASES)
     # Core on the session's connection: an ORM execution would add nothing but its cost.
-    return {
-        id: _CaseHead(id, state, site, resident, data, bool(closed), seq, last or "", version)
-        for id, state, site, resident, data, closed, seq, last, version
-        in session.connection().execute(query).all()
-    }
+    return {row[0]: case_head(row) for row in session.connection().execute(query).all()}
+
+
+# `closed` is asked of the database: the batch needs no closing date, only whether.
+HEAD_COLUMNS = (
+    CASES.c.id, CASES.c.state, CASES.c.site_id, CASES.c.resident_id, cast_to_text(CASES.c.data),
+    CASES.c.closed_at.is_not(None).label("closed"), CASES.c.last_seq, CASES.c.last_hash,
+    CASES.c.version,
+)
+
+
+def case_head(row: Sequence[Any]) -> CaseHead:
+    """A case head from the values of `HEAD_COLUMNS`, in that order."""
+    id, state, site, resident, data, closed, seq, last, version = row
+    return CaseHead(id, state, site, resident, data, bool(closed), seq, last or "", version)
 
 
 def among(column: Any, ids: list[int], dialect: str) -> Any:
@@ -229,11 +244,6 @@ def among(column: Any, ids: list[int], dialect: str) -> Any:
         return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
     values = func.json_each(bindparam("ids", json.dumps(ids), type_=Text)).table_valued("value")
     return column.in_(select(values.c.value))
-
-
-def cast_to_text(column: Any) -> Any:
-    """A JSON column read as its text: decoded only where needed (see `names`)."""
-    return sa_cast(column, Text).label(column.name)
 
 
 @cache
@@ -262,11 +272,15 @@ def reader(column: Any, dialect: Any) -> Callable[[Any], Any]:
 
 def fire_batch(
     session: Session, clocks: Sequence[DueClock], now: datetime, *, worker: str,
-    skip_locked: bool = False,
+    skip_locked: bool = False, heads: dict[int, CaseHead] | None = None,
 ) -> list[Outcome]:
-    """Fire claimed clocks in the caller's transaction; one outcome per clock, in due order."""
+    """Fire claimed clocks in the caller's transaction; one outcome per clock, in due order.
+
+    `heads`: the clocks' cases when the claim read them too (SQLite); else read here.
+    """
     ordered = sorted(clocks, key=lambda c: (c.due_at, c.id))
-    heads = load_heads(session, (c.case_id for c in ordered), skip_locked=skip_locked)
+    if heads is None:
+        heads = load_heads(session, (c.case_id for c in ordered), skip_locked=skip_locked)
     # A case with a `fire:` clock in this batch changes state: the engine handles all of it.
     slow_cases = {c.case_id for c in ordered if c.action.startswith("fire:")}
     fast = [c for c in ordered if c.case_id in heads and c.case_id not in slow_cases]
@@ -289,7 +303,7 @@ def fire_batch(
 
 
 def _plan(
-    clock: DueClock, case: _CaseHead, directory: Directory, writes: _Writes, now: datetime,
+    clock: DueClock, case: CaseHead, directory: Directory, writes: _Writes, now: datetime,
     worker: str,
 ) -> Outcome:
     """Prepare one clock's rows; nothing of it is kept if any step raises."""
@@ -333,7 +347,7 @@ _moment_text = lru_cache(maxsize=64)(moment_text)
 
 
 def _rows_for(
-    clock: DueClock, case: _CaseHead, directory: Directory, now: datetime
+    clock: DueClock, case: CaseHead, directory: Directory, now: datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     verb, _, template = clock.action.partition(":")
     if verb not in CLOCK_VERBS or not template:
@@ -360,7 +374,7 @@ def _rows_for(
 
 
 def _notifications(
-    clock: DueClock, template: str, case: _CaseHead, directory: Directory
+    clock: DueClock, template: str, case: CaseHead, directory: Directory
 ) -> list[dict[str, Any]]:
     """The outbox rows `notifications.outbox.queue_notice` would write for this clock.
 
@@ -474,7 +488,7 @@ _INSERT_EVENT = insert(EVENTS)
 _INSERT_NOTIFICATION = insert(NOTIFICATIONS)
 
 
-def _write(session: Session, writes: _Writes, heads: dict[int, _CaseHead]) -> None:
+def _write(session: Session, writes: _Writes, heads: dict[int, CaseHead]) -> None:
     if writes.events:
         shared = {"at": writes.now, "actor_id": SYSTEM_ACTOR, "role": SYSTEM_ROLE}
         # Payloads come as canonical JSON text, which SQLite stores and PostgreSQL casts.

@@ -27,9 +27,13 @@ from models.cases import Clock
 from models.db import session_factory
 from processes.calendar import to_utc
 from processes.clock_batch import (
+    CASES,
+    HEAD_COLUMNS,
+    CaseHead,
     DueClock,
     Outcome,
     as_read,
+    case_head,
     cast_to_text,
     fire_batch,
     names,
@@ -171,6 +175,36 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
     ]
 
 
+def claim_due_with_heads(
+    session: Session, now: datetime, limit: int
+) -> tuple[list[DueClock], dict[int, CaseHead]]:
+    """SQLite: `claim_due` and the clocks' case heads in one query.
+
+    The write lock taken by BEGIN IMMEDIATE makes the join exact: nobody changes a case
+    between this read and the batch's commit. PostgreSQL reads its heads apart, to lock
+    them while skipping those staff hold (clock_batch.load_heads).
+    """
+    due = (
+        select(*_COLUMNS, *HEAD_COLUMNS)
+        .join_from(CLOCKS, CASES, CASES.c.id == CLOCKS.c.case_id)
+        .where(CLOCKS.c.status == "pending", CLOCKS.c.due_at <= now)
+        .order_by(CLOCKS.c.due_at, CLOCKS.c.id)
+        .limit(limit)
+    )
+    moment = reader(CLOCKS.c.due_at, session.get_bind().dialect)
+    clocks: list[DueClock] = []
+    heads: dict[int, CaseHead] = {}
+    width = len(_COLUMNS)
+    for row in session.connection().execute(due).all():
+        id, case_id, name, kind, state, due_at, action, recipients = row[:width]
+        clocks.append(
+            DueClock(id, case_id, name, kind, state, moment(due_at), action, names(recipients))
+        )
+        if case_id not in heads:
+            heads[case_id] = case_head(row[width:])
+    return clocks, heads
+
+
 def release_stale_claims(session: Session, now: datetime) -> int:
     """Put back to pending the clocks claimed more than `CLAIM_LEASE` ago and never finished.
 
@@ -222,11 +256,16 @@ def sweep_batch(
     now = to_utc(now)
     worker = worker or new_worker()
     with _sessions(source)() as session, session.begin():
-        claimed = claim_due(session, now, batch_size, worker)
+        postgres = _is_postgres(session)
+        heads = None
+        if postgres:
+            claimed = claim_due(session, now, batch_size, worker)
+        else:
+            claimed, heads = claim_due_with_heads(session, now, batch_size)
         if on_claimed is not None:
             on_claimed(number, [c.id for c in claimed])
         outcomes = fire_batch(
-            session, claimed, now, worker=worker, skip_locked=_is_postgres(session)
+            session, claimed, now, worker=worker, skip_locked=postgres, heads=heads
         )
     return SweepSummary.of_batch(outcomes, now=now, worker=worker)
 
