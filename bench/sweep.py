@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sweep.py [--cases 100000] [--due 10000] [--idle-cases 1000000]
                                     [--batch 1000] [--backend sqlite|postgresql|both]
+                                    [--repeat 3]
 
 For each backend, a throwaway database (a SQLite file; on PostgreSQL a database created and
 dropped on the local server) gets `--cases` open hygiene cases, `--due` of them with their
@@ -9,12 +10,12 @@ first reminder due. The rows are clones of cases opened through the engine (one 
 resident of the test directory), with their own ids and hash chain, so that they are what
 `open_case` would have written; only the writing is bulk.
 
-Then, on two identical copies of that database:
+Then, `--repeat` times (default 3), on two fresh copies of that database:
   - the floor: the rows the sweep writes for those clocks (clock, case head, event,
     notifications), precomputed, written as raw executemany statements in one transaction;
   - the sweep: `processes.sweep.sweep_due_clocks`, the code the `followup_sweep` flow runs.
-Printed: clocks per second for each and the sweep's share of the floor (targets: 3,500
-clocks/s on SQLite and at least 50% of the floor).
+Printed: clocks per second for each run and the medians, and the sweep's share of the floor
+(targets: 3,500 clocks/s on SQLite and at least 50% of the floor).
 
 Last, fresh cases are added until there are `--idle-cases`, none due, and a separate process
 sweeps (target: under 2 s) and reports its peak memory (target: under 400 MB): VmHWM, since
@@ -28,12 +29,13 @@ import json
 import re
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,16 +78,21 @@ TABLES = (CASES, EVENTS, CLOCKS, NOTIFICATIONS)
 # --- Databases --------------------------------------------------------------------------------
 
 
+UrlFor = Callable[[str], str]
+"""The URL of a throwaway database of this run, by name."""
+
+
 @contextmanager
-def sqlite_databases() -> Iterator[tuple[str, str]]:
-    """Two SQLite file URLs in a temporary folder: the sweep's and the floor's copy."""
+def sqlite_databases() -> Iterator[UrlFor]:
+    """SQLite files in a temporary folder, removed on the way out."""
     with tempfile.TemporaryDirectory(prefix="suivi-bench-sweep-") as folder:
-        yield (f"sqlite:///{Path(folder) / 'sweep.db'}", f"sqlite:///{Path(folder) / 'floor.db'}")
+        yield lambda name: f"sqlite:///{Path(folder) / name}.db"
 
 
 @contextmanager
-def postgres_databases(admin_url: str) -> Iterator[tuple[str, str] | None]:
-    """Two databases of our own on the local server, dropped on the way out."""
+def postgres_databases(admin_url: str) -> Iterator[UrlFor | None]:
+    """Databases of our own on the local server (created by `create_database` or
+    `copy_database`), all dropped on the way out."""
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -96,13 +103,15 @@ def postgres_databases(admin_url: str) -> Iterator[tuple[str, str] | None]:
         yield None
         return
     tag = uuid.uuid4().hex[:8]
-    names = [f"suivi_bench_sweep_{tag}", f"suivi_bench_floor_{tag}"]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{names[0]}"'))
     base = sa.make_url(admin_url)
+    names: list[str] = []
+
+    def url_for(name: str) -> str:
+        names.append(f"suivi_bench_{name}_{tag}")
+        return base.set(database=names[-1]).render_as_string(False)
+
     try:
-        yield (base.set(database=names[0]).render_as_string(False),
-               base.set(database=names[1]).render_as_string(False))
+        yield url_for
     finally:
         with admin.connect() as conn:
             for name in names:
@@ -110,8 +119,28 @@ def postgres_databases(admin_url: str) -> Iterator[tuple[str, str] | None]:
         admin.dispose()
 
 
+def create_database(url: str, admin_url: str) -> None:
+    """An empty database (SQLite creates its file when first opened)."""
+    if url.startswith("postgresql"):
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{sa.make_url(url).database}"'))
+        admin.dispose()
+
+
+def drop_database(url: str, admin_url: str) -> None:
+    """A copy no longer needed: its disk space back before the next one is made."""
+    if url.startswith("sqlite"):
+        Path(str(sa.make_url(url).database)).unlink(missing_ok=True)
+        return
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def copy_database(source: str, target: str, admin_url: str) -> None:
-    """The floor works on a copy, so that both start from the same rows."""
+    """The floor and the sweep work on copies, so that both start from the same rows."""
     if source.startswith("sqlite"):
         # sqlite3 itself: our engine opens every transaction, and VACUUM refuses to run in one.
         raw = sqlite3.connect(str(sa.make_url(source).database))
@@ -448,30 +477,46 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else float("inf")
 
 
-def bench(label: str, urls: tuple[str, str], args: argparse.Namespace) -> None:
-    sweep_url, floor_url = urls
+def bench(label: str, url_for: UrlFor, args: argparse.Namespace) -> None:
     print(f"\n{label}: {args.cases:,} open hygiene cases, {args.due:,} clocks due, "
           f"batches of {args.batch}")
-    engine = make_engine(sweep_url)
+    base_url = url_for("base")
+    create_database(base_url, args.postgres_url)
+    engine = make_engine(base_url)
     start = time.perf_counter()
     populate(engine, args.cases, args.due)
     print(f"  populated in {time.perf_counter() - start:.1f} s (bulk clones of engine rows)")
     engine.dispose()
-    copy_database(sweep_url, floor_url, args.postgres_url)
 
-    floor_engine = make_engine(floor_url)
-    floor_count, floor_s = run_floor(floor_engine)
-    floor_engine.dispose()
-    engine = make_engine(sweep_url)
-    fired, sweep_s = run_sweep(engine, args.batch)
-    check(engine, args.due)
-    if floor_count != fired:
-        raise SystemExit(f"floor wrote {floor_count} clocks, the sweep fired {fired}")
-    sweep_rate, floor_rate = rate(fired, sweep_s), rate(floor_count, floor_s)
-    print(f"  raw SQL floor    {floor_count:>8,} clocks in {floor_s:6.2f} s  "
-          f"{floor_rate:>9,.0f} clocks/s")
-    print(f"  sweep_due_clocks {fired:>8,} clocks in {sweep_s:6.2f} s  "
-          f"{sweep_rate:>9,.0f} clocks/s  = {sweep_rate / floor_rate:.0%} of the floor")
+    # Each run on fresh copies, the floor then the sweep: this machine's speed drifts by a
+    # third from one minute to the next, so one pair of figures says little on its own.
+    floors, sweeps = [], []
+    for run in range(1, args.repeat + 1):
+        floor_url, sweep_url = url_for(f"floor{run}"), url_for(f"sweep{run}")
+        copy_database(base_url, floor_url, args.postgres_url)
+        copy_database(base_url, sweep_url, args.postgres_url)
+        floor_engine = make_engine(floor_url)
+        floor_count, floor_s = run_floor(floor_engine)
+        floor_engine.dispose()
+        drop_database(floor_url, args.postgres_url)
+        engine = make_engine(sweep_url)
+        fired, sweep_s = run_sweep(engine, args.batch)
+        check(engine, args.due)
+        if floor_count != fired:
+            raise SystemExit(f"floor wrote {floor_count} clocks, the sweep fired {fired}")
+        floors.append(rate(floor_count, floor_s))
+        sweeps.append(rate(fired, sweep_s))
+        print(f"  run {run}: raw SQL floor {floor_s:5.2f} s {floors[-1]:>8,.0f} clocks/s; "
+              f"sweep_due_clocks {sweep_s:5.2f} s {sweeps[-1]:>8,.0f} clocks/s "
+              f"= {sweeps[-1] / floors[-1]:.0%} of the floor")
+        if run < args.repeat:
+            engine.dispose()
+            drop_database(sweep_url, args.postgres_url)
+    floor_rate, sweep_rate = statistics.median(floors), statistics.median(sweeps)
+    shares = ", ".join(f"{s / f:.0%}" for f, s in zip(floors, sweeps, strict=True))
+    print(f"  median of {args.repeat}: raw SQL floor {floor_rate:,.0f} clocks/s, "
+          f"sweep_due_clocks {sweep_rate:,.0f} clocks/s = {sweep_rate / floor_rate:.0%} of the "
+          f"floor (each run: {shares})")
 
     if args.idle_cases > args.cases:
         start = time.perf_counter()
@@ -502,17 +547,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="the flow's batch size")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    parser.add_argument("--repeat", type=int, default=3, help="floor and sweep runs, each on "
+                        "fresh copies; the medians are compared")
     args = parser.parse_args()
     if not 0 < args.due <= args.cases:
         parser.error("--due must be between 1 and --cases")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     if args.backend in ("sqlite", "both"):
-        with sqlite_databases() as urls:
-            bench("SQLite (file, WAL)", urls, args)
+        with sqlite_databases() as sqlite_url_for:
+            bench("SQLite (file, WAL)", sqlite_url_for, args)
     if args.backend in ("postgresql", "both"):
-        with postgres_databases(args.postgres_url) as pg_urls:
-            if pg_urls is not None:
-                bench("PostgreSQL (127.0.0.1)", pg_urls, args)
+        with postgres_databases(args.postgres_url) as pg_url_for:
+            if pg_url_for is not None:
+                bench("PostgreSQL (127.0.0.1)", pg_url_for, args)
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of this bench process: {usage:.0f} MB")
 
