@@ -40,7 +40,7 @@ def downgrade() -> None:
     # Rows still waiting for their text get it from the clock's kind before the columns
     # become required again; delivery of this older schema sends what is stored.
     op.execute(
-        "UPDATE notifications SET subject = '[C-' || case_id || '] ' || kind, "
+        "UPDATE notifications SET subject = COALESCE('[C-' || case_id || '] ', '') || kind, "
         "body = kind WHERE body IS NULL"
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
