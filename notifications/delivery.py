@@ -445,17 +445,47 @@ def list_notifications(
         query = query.where(Notification.case_id == case_id)
     if status is not None:
         query = query.where(Notification.status == status)
-    return [
-        NotificationLine(
-            id=n.id, case_ref=_case_ref(n.case_id),
-            recipient=n.recipient_staff_id or n.recipient_resident_id or "",
-            role=n.recipient_role or "", scheme=scheme(n.channel_url), kind=n.kind,
-            status=n.status, attempts=n.attempts,
-            next_attempt_at=n.next_attempt_at if n.status in (*DUE, "sending") else None,
-            sent_at=n.sent_at, last_error=n.last_error, note=n.note,
+    return [_line(n) for n in reversed(session.scalars(query).all())]
+
+
+def _line(n: Notification) -> NotificationLine:
+    return NotificationLine(
+        id=n.id, case_ref=_case_ref(n.case_id),
+        recipient=n.recipient_staff_id or n.recipient_resident_id or "",
+        role=n.recipient_role or "", scheme=scheme(n.channel_url), kind=n.kind,
+        status=n.status, attempts=n.attempts,
+        next_attempt_at=n.next_attempt_at if n.status in (*DUE, "sending") else None,
+        sent_at=n.sent_at, last_error=n.last_error, note=n.note,
+    )
+
+
+class NotificationMessage(BaseModel):
+    """One row and its words: those it was sent with, or those delivery would write now."""
+
+    line: NotificationLine
+    subject: str | None
+    body: str | None
+    written: bool
+    """True when the text is stored (sent, or written by a claim); False for a preview."""
+    problem: str | None = None
+    """Why the words cannot be written (what delivery would record as a failed attempt)."""
+
+
+def show_notification(session: Session, notification_id: int) -> NotificationMessage:
+    """A row with its text; a clock's row not yet claimed is previewed, nothing stored."""
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise Refusal(f"notification n° {notification_id} introuvable")
+    line = _line(row)
+    if row.subject is not None and row.body is not None:
+        return NotificationMessage(line=line, subject=row.subject, body=row.body, written=True)
+    try:
+        subject, body = compose(session, row)
+    except ComposeError as error:
+        return NotificationMessage(
+            line=line, subject=None, body=None, written=False, problem=str(error)
         )
-        for n in reversed(session.scalars(query).all())
-    ]
+    return NotificationMessage(line=line, subject=subject, body=body, written=False)
 
 
 def requeue(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from conftest import at
 from helpers import report, schedule
 from receivers import HttpReceiver, http_receiver, import_channels  # noqa: F401
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from models.cases import Clock, Notification, NotificationAttempt
 from models.db import session_scope
 from notifications.delivery import deliver_pending
 from processes.sweep import sweep_due_clocks
+from suivi.cli import build
 
 
 def first_reminder(engine: Engine, url: str) -> tuple[int, int]:
@@ -114,3 +119,31 @@ def test_a_reminder_written_after_its_visit_moved_still_names_the_date_it_was_fo
     assert post.payload["message"].startswith(
         f"Dossier C-{case_id} : visite prévue le 03/12/2026 14:00."
     )
+
+
+def test_staff_read_a_queued_reminder_before_it_leaves_and_as_it_left(
+    engine: Engine, http_receiver: HttpReceiver, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    case_id, notice = first_reminder(engine, http_receiver.url("gs-viala"))
+    monkeypatch.setenv("SUIVI_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    app, runner = build(), CliRunner()
+
+    before = runner.invoke(app, ["notifications", "show", str(notice)])
+    assert before.exit_code == 0, before.output
+    assert "Aperçu : le texte sera écrit au moment de l'envoi." in before.output
+    assert f"[C-{case_id}] Planifier la 1re visite" in before.output
+    with session_scope(engine) as s:
+        row = s.get(Notification, notice)
+        assert row is not None and (row.subject, row.body) == (None, None)  # a preview only
+
+    deliver_pending(engine, at("2026-11-30 09:05"))
+    after = runner.invoke(app, ["notifications", "show", str(notice), "--json"])
+    assert after.exit_code == 0, after.output
+    shown = json.loads(after.output)
+    [post] = http_receiver.posts
+    assert (shown["written"], shown["line"]["status"]) == (True, "sent")
+    assert (shown["subject"], shown["body"]) == (post.payload["title"], post.payload["message"])
+
+    missing = runner.invoke(app, ["notifications", "show", "999999"])
+    assert missing.exit_code == 2
+    assert "notification n° 999999 introuvable" in missing.output

@@ -11,7 +11,13 @@ from rich.table import Table
 from flows import run_once
 from models.cases import NOTIFICATION_STATUSES
 from models.db import session_scope
-from notifications.delivery import DeliveryReport, deliver_pending, list_notifications, requeue
+from notifications.delivery import (
+    DeliveryReport,
+    deliver_pending,
+    list_notifications,
+    requeue,
+    show_notification,
+)
 from processes.calendar import format_local
 from suivi.commands.case import parse_case_id
 from suivi.common import (
@@ -135,6 +141,32 @@ def list_command(
             STATUS_LABELS.get(line.status, line.status), str(line.attempts), format_local(when),
         )
     console.print(table)
+
+
+@notifications_app.command("show")
+def show_command(
+    notification_id: int = typer.Argument(..., help="Numéro de la notification."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Affiche une notification et son texte (aperçu s'il n'est pas encore écrit)."""
+    with unit_of_work(as_json, read_only=True) as session:
+        shown = show_notification(session, notification_id)
+    if as_json:
+        print_json(shown.model_dump(mode="json"))
+        return
+    line = shown.line
+    console.print(
+        f"Notification n° {line.id} — dossier {line.case_ref}, {line.kind}, pour {line.recipient}"
+        f" ({line.role}) par {line.scheme}:// — {STATUS_LABELS.get(line.status, line.status)}, "
+        f"{line.attempts} essai(s)"
+    )
+    if shown.problem is not None:
+        console.print(f"Texte impossible à écrire : {shown.problem}", markup=False)
+        return
+    if not shown.written:
+        console.print("Aperçu : le texte sera écrit au moment de l'envoi.")
+    console.print(shown.subject or "", markup=False)
+    console.print(shown.body or "", markup=False)
 
 
 @notifications_app.command("retry")
