@@ -48,9 +48,8 @@ def message_of(session: Session, row: Notification) -> tuple[str, str]:
 
 def compose(session: Session, row: Notification) -> tuple[str, str]:
     """The text of a clock's row, for its recipient, language and channel."""
-    # Imported here: the registry compiles every process, and the engine imports the outbox.
+    # Imported here: the registry compiles every process.
     from processes import registry
-    from processes.engine import CASE_SCOPE
 
     clock = session.get(Clock, row.clock_id) if row.clock_id is not None else None
     case = session.get(Case, row.case_id) if row.case_id is not None else None
@@ -60,8 +59,7 @@ def compose(session: Session, row: Notification) -> tuple[str, str]:
             f"(horloge {row.clock_id}, dossier {row.case_id})"
         )
     definition = registry.get(case.process, case.process_version).definition
-    state = row.case_state or (case.state if clock.state == CASE_SCOPE else clock.state)
-    context = case_context(session, case, definition, state=state, data=row.case_data)
+    context = case_context(session, case, definition, state=row.case_state, data=row.case_data)
     context.update(clock_values(clock))
     context["recipient"], language = _recipient(session, row)
     context["recipient_role"] = row.recipient_role or ""

@@ -17,11 +17,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, cast
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, Integer, Table, bindparam, select, update
+from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.cases import Clock
@@ -169,35 +168,7 @@ def claim_due(session: Session, now: datetime, limit: int, worker: str) -> list[
     # would cost an index update per clock and be seen by nobody: the mark would commit
     # together with the outcome that overwrites it, or roll back with it.
     moment = reader(CLOCKS.c.due_at, session.get_bind().dialect)
-    return [
-        DueClock(id, case_id, name, kind, state, moment(due_at), action, names(recipients))
-        for id, case_id, name, kind, state, due_at, action, recipients
-        in session.connection().execute(due).all()
-    ]
-
-
-_Parameter = tuple[str, Callable[[Any], Any], Any]
-"""A compiled statement's parameter: its name, its type's conversion, its default value."""
-
-
-@lru_cache(maxsize=4)
-def _claim_with_heads_sql(dialect: Any) -> tuple[str, list[_Parameter]]:
-    """The SQLite claim, compiled once: its text and its parameters in order."""
-    due = (
-        select(*_COLUMNS, *HEAD_COLUMNS)
-        .join_from(CLOCKS, CASES, CASES.c.id == CLOCKS.c.case_id)
-        .where(CLOCKS.c.status == bindparam("b_status"), CLOCKS.c.due_at <= bindparam("b_now"))
-        .order_by(CLOCKS.c.due_at, CLOCKS.c.id)
-        .limit(bindparam("b_limit", type_=Integer))
-    )
-    compiled = due.compile(dialect=dialect)
-    assert compiled.positiontup is not None, "the SQLite driver takes positional parameters"
-    parameters: list[_Parameter] = []
-    for name in compiled.positiontup:  # with the OFFSET SQLite adds to a bound LIMIT
-        bind = compiled.binds[name]
-        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        parameters.append((name, convert or (lambda value: value), bind.value))
-    return compiled.string, parameters
+    return [_due_clock(row, moment) for row in session.connection().execute(due).all()]
 
 
 def claim_due_with_heads(
@@ -209,27 +180,29 @@ def claim_due_with_heads(
     between this read and the batch's commit. PostgreSQL reads its heads apart, to lock
     them while skipping those staff hold (clock_batch.load_heads).
     """
-    connection = session.connection()
-    dialect = connection.dialect
-    # The driver's own cursor: a thousand rows of plain values need no Row objects; the two
-    # typed columns are converted by their types' processors (`reader`, `names`).
-    sql, parameters = _claim_with_heads_sql(dialect)
-    values = {"b_status": "pending", "b_now": now, "b_limit": limit}
-    cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-        sql, tuple(convert(values.get(name, default)) for name, convert, default in parameters)
+    due = (
+        select(*_COLUMNS, *HEAD_COLUMNS)
+        .join_from(CLOCKS, CASES, CASES.c.id == CLOCKS.c.case_id)
+        .where(CLOCKS.c.status == "pending", CLOCKS.c.due_at <= now)
+        .order_by(CLOCKS.c.due_at, CLOCKS.c.id)
+        .limit(limit)
     )
-    moment = reader(CLOCKS.c.due_at, dialect)
+    moment = reader(CLOCKS.c.due_at, session.get_bind().dialect)
     clocks: list[DueClock] = []
     heads: dict[int, CaseHead] = {}
     width = len(_COLUMNS)
-    for row in cursor.fetchall():
-        id, case_id, name, kind, state, due_at, action, recipients = row[:width]
-        clocks.append(
-            DueClock(id, case_id, name, kind, state, moment(due_at), action, names(recipients))
-        )
-        if case_id not in heads:
-            heads[case_id] = case_head(row[width:])
+    for row in session.connection().execute(due).all():
+        clock = _due_clock(row[:width], moment)
+        clocks.append(clock)
+        if clock.case_id not in heads:
+            heads[clock.case_id] = case_head(row[width:])
     return clocks, heads
+
+
+def _due_clock(row: Sequence[Any], moment: Callable[[Any], Any]) -> DueClock:
+    """A claimed clock from the values of `_COLUMNS`, in that order."""
+    id, case_id, name, kind, state, due_at, action, recipients = row
+    return DueClock(id, case_id, name, kind, state, moment(due_at), action, names(recipients))
 
 
 def release_stale_claims(session: Session, now: datetime) -> int:
