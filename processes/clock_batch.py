@@ -98,12 +98,27 @@ _Channel = tuple[str | None, str | None, str, str, str, str | None]
 """(staff id, resident id, role, channel URL, idempotency key suffix, routing note)."""
 
 
+EVENT_COLUMNS = (
+    "case_id", "seq", "trigger", "from_state", "to_state", "payload", "prev_hash", "hash",
+)
+"""A clock event's own values, in the order of its row tuple; `at`, `actor_id` and `role` are
+the batch's (`_write`)."""
+NOTICE_COLUMNS = (
+    "case_id", "clock_id", "case_state", "case_data", "recipient_staff_id",
+    "recipient_resident_id", "recipient_role", "channel_url", "kind", "idempotency_key", "note",
+)
+"""A clock notice's own values, in the order of its row tuple; no text: delivery writes it."""
+_HEAD_COLUMNS = ("b_id", "b_version", "b_seq", "b_hash", "b_new_version")
+
+
 @dataclass
 class _Writes:
     now: datetime
     worker: str
-    events: list[dict[str, Any]] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    """Rows in `EVENT_COLUMNS` order: tuples, because a batch writes thousands of them."""
+    notifications: list[tuple[Any, ...]] = field(default_factory=list)
+    """Rows in `NOTICE_COLUMNS` order."""
     fired: list[int] = field(default_factory=list)
     """Fired clocks share every written value but their id."""
     clocks: list[dict[str, Any]] = field(default_factory=list)
@@ -319,8 +334,8 @@ def _plan(
     writes.events.append(event)
     writes.notifications.extend(notifications)
     writes.fired.append(clock.id)
-    case.last_seq = event["seq"]
-    case.last_hash = event["hash"]
+    case.last_seq = event[_SEQ]
+    case.last_hash = event[_HASH]
     case.events += 1
     return Outcome(clock.id, clock.case_id, "fired", clock.kind)
 
@@ -346,9 +361,13 @@ def _payload_tail(due_at: datetime, kind: str) -> str:
 _moment_text = lru_cache(maxsize=64)(moment_text)
 
 
+_SEQ, _HASH = EVENT_COLUMNS.index("seq"), EVENT_COLUMNS.index("hash")
+
+
 def _rows_for(
     clock: DueClock, case: CaseHead, directory: Directory, now: datetime
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The clock's event row and its notices' rows (`EVENT_COLUMNS`, `NOTICE_COLUMNS`)."""
     verb, _, template = clock.action.partition(":")
     if verb not in CLOCK_VERBS or not template:
         raise ValueError(
@@ -365,35 +384,22 @@ def _rows_for(
         role=SYSTEM_ROLE, trigger=trigger, from_state=case.state, to_state=case.state,
         payload_text=payload, prev_hash=prev,
     )
-    event = {
-        # `at`, `actor_id` and `role` are the batch's, added when written (`_write`).
-        "case_id": case.id, "seq": seq, "trigger": trigger, "from_state": case.state,
-        "to_state": case.state, "payload": payload, "prev_hash": prev, "hash": digest,
-    }
+    event = (case.id, seq, trigger, case.state, case.state, payload, prev, digest)
     return event, _notifications(clock, template, case, directory)
 
 
 def _notifications(
     clock: DueClock, template: str, case: CaseHead, directory: Directory
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     """The outbox rows `notifications.outbox.queue_notice` would write for this clock.
 
     No text: delivery composes it from the clock (notifications.compose).
     """
     return [
-        {
-            "case_id": case.id,
-            "clock_id": clock.id,
-            "case_state": case.state,
-            "case_data": case.data_json,
-            "recipient_staff_id": staff_id,
-            "recipient_resident_id": resident_id,
-            "recipient_role": role,
-            "channel_url": url,
-            "kind": template,
-            "idempotency_key": f"clock:{clock.id}:{key}",
-            "note": note,
-        }
+        (
+            case.id, clock.id, case.state, case.data_json, staff_id, resident_id, role, url,
+            template, f"clock:{clock.id}:{key}", note,
+        )
         for staff_id, resident_id, role, url, key, note in directory.channels(
             case, clock.recipients
         )
@@ -451,37 +457,52 @@ class _Executemany:
     sweep's rows that was a fifth of its time, mostly the same `now` converted to UTC (and on
     SQLite formatted as text) a few times per row. Here `shared` values are typed once per
     batch, and per row only the columns whose type has a processor (JSON), with the
-    dialect's own processors: the driver receives what SQLAlchemy would have sent.
+    dialect's own processors: the driver receives what SQLAlchemy would have sent. Rows come
+    as tuples in `columns` order, put in the statement's order by one `itemgetter` each.
     """
 
     def __init__(
-        self, session: Session, statement: Any, shared: dict[str, Any],
-        columns: Iterable[str] = (), *, as_given: Iterable[str] = (),
+        self, session: Session, statement: Any, columns: Sequence[str],
+        shared: dict[str, Any] | None = None, *, as_given: Iterable[str] = (),
     ) -> None:
-        """`columns`: those an INSERT writes besides `shared` (an UPDATE names its own);
+        """`columns`: the order of each row's values (for an UPDATE, its parameter names);
         `as_given`: those whose values are already what the driver takes (JSON as text)."""
+        shared = shared or {}
         self.connection = session.connection()
-        keys = (*columns, *shared) if columns else None
+        keys = (*columns, *shared) if statement.is_insert else None
         compiled = _compiled(statement, self.connection.dialect, keys)
         self.sql = compiled.sql
         processors = compiled.processors
-        self.shared = {
-            name: processors[name](value) if processors[name] else value
+        # Each row is extended with the shared values, then picked in the statement's order.
+        layout = (*columns, *shared)
+        self.shared = tuple(
+            processors[name](value) if processors[name] else value
             for name, value in shared.items()
-        }
-        skip = {*shared, *as_given}
-        self.per_row = [(n, p) for n, p in processors.items() if p and n not in skip]
-        self.positional = compiled.positional
-        self.pack = itemgetter(*compiled.names)
+        )
+        self.pick = itemgetter(*(layout.index(name) for name in compiled.names))
+        typed_per_row = [name for name in columns if name not in set(as_given)]
+        self.per_row = [
+            (columns.index(name), processors[name])
+            for name in typed_per_row if processors.get(name)
+        ]
+        self.names = None if compiled.positional else compiled.names
 
-    def __call__(self, rows: list[dict[str, Any]]) -> Any:
-        parameters = []
-        for row in rows:
-            values = {**row, **self.shared}
-            for name, process in self.per_row:
-                values[name] = process(values[name])
-            parameters.append(self.pack(values) if self.positional else values)
+    def __call__(self, rows: Iterable[tuple[Any, ...]]) -> Any:
+        if self.per_row:
+            rows = [self._processed(row) for row in rows]
+        shared, pick = self.shared, self.pick
+        parameters: list[Any] = [pick(row + shared) for row in rows]
+        if self.names is not None:
+            # Named parameters (psycopg's pyformat): one dict per row.
+            names = self.names
+            parameters = [dict(zip(names, values, strict=True)) for values in parameters]
         return self.connection.exec_driver_sql(self.sql, parameters)
+
+    def _processed(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(row)
+        for index, process in self.per_row:
+            values[index] = process(values[index])
+        return tuple(values)
 
 
 _INSERT_EVENT = insert(EVENTS)
@@ -492,24 +513,22 @@ def _write(session: Session, writes: _Writes, heads: dict[int, CaseHead]) -> Non
     if writes.events:
         shared = {"at": writes.now, "actor_id": SYSTEM_ACTOR, "role": SYSTEM_ROLE}
         # Payloads come as canonical JSON text, which SQLite stores and PostgreSQL casts.
-        _Executemany(
-            session, _INSERT_EVENT, shared, writes.events[0], as_given=("payload",)
-        )(writes.events)
+        _Executemany(session, _INSERT_EVENT, EVENT_COLUMNS, shared, as_given=("payload",))(
+            writes.events
+        )
     if writes.notifications:
         shared = {"next_attempt_at": writes.now, "created_at": writes.now, "status": "pending",
                   "attempts": 0, "subject": None, "body": None, "sent_at": None,
                   "last_error": None}
-        rows = writes.notifications
-        _Executemany(session, _INSERT_NOTIFICATION, shared, rows[0], as_given=("case_data",))(
-            rows
-        )
+        _Executemany(
+            session, _INSERT_NOTIFICATION, NOTICE_COLUMNS, shared, as_given=("case_data",)
+        )(writes.notifications)
     moved = [
-        {"b_id": h.id, "b_version": h.version, "b_seq": h.last_seq, "b_hash": h.last_hash,
-         "b_new_version": h.version + h.events}
+        (h.id, h.version, h.last_seq, h.last_hash, h.version + h.events)
         for h in heads.values() if h.events
     ]
     if moved:
-        result = _Executemany(session, _CASE_HEAD, {})(moved)
+        result = _Executemany(session, _CASE_HEAD, _HEAD_COLUMNS)(moved)
         if result.rowcount not in (-1, len(moved)):
             raise StaleDataError(f"{len(moved)} dossiers attendus, {result.rowcount} mis à jour")
     if writes.fired:
