@@ -30,7 +30,7 @@ from notifications.outbox import DEFAULT_BASE_URL, channels_for
 from notifications.render import privacy_for, render, scheme
 from notifications.routing import Recipient, admins, staff_with_role
 from processes.calendar import to_utc
-from processes.errors import Refusal
+from processes.errors import Forbidden, Refusal
 
 DEFAULT_BATCH = 200
 BACKOFF = (
@@ -488,6 +488,23 @@ def show_notification(session: Session, notification_id: int) -> NotificationMes
     return NotificationMessage(line=line, subject=subject, body=body, written=False)
 
 
+def _check_may_requeue(session: Session, actor: Staff, row: Notification) -> None:
+    """A case's message is resent by staff of its site (as they act on the case); a message
+    without a case (an agenda, a delivery failure) by its recipient or staff of every site."""
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    if case is not None:
+        if not actor.covers(case.site_id):
+            raise Forbidden(
+                f"notification n° {row.id} (dossier C-{case.id}) : {actor.id} n'intervient pas "
+                f"sur le site « {case.site_id} » ; renvoi réservé à l'équipe de ce site"
+            )
+    elif not actor.all_sites and row.recipient_staff_id != actor.id:
+        raise Forbidden(
+            f"notification n° {row.id} (sans dossier, pour {row.recipient_staff_id}) : renvoi "
+            "réservé à son destinataire ou à un membre de l'équipe de tous les sites"
+        )
+
+
 def requeue(
     session: Session, notification_id: int, *, actor_id: str, now: datetime
 ) -> Notification:
@@ -502,6 +519,7 @@ def requeue(
     row = session.scalars(query).first()
     if row is None:
         raise Refusal(f"notification n° {notification_id} introuvable")
+    _check_may_requeue(session, actor, row)
     if row.status not in ("unknown", "failed"):
         raise Refusal(
             f"notification n° {notification_id} (statut « {row.status} ») : seules les "

@@ -23,6 +23,7 @@ from notifications.delivery import (
     deliver_pending,
     requeue,
 )
+from processes.errors import Forbidden
 from processes.sweep import sweep_due_clocks
 from suivi.cli import build
 
@@ -208,6 +209,12 @@ def test_staff_requeue_an_unknown_row_explicitly_and_it_is_sent_once(
         app, ["notifications", "retry", str(notice), "--actor", "bailleur-13h"]
     )
     assert landlord.exit_code == 2
+    other_site = runner.invoke(
+        app, ["notifications", "retry", str(notice), "--actor", "gs-chartreux"]
+    )
+    assert other_site.exit_code == 2
+    assert "gs-chartreux n'intervient pas sur le site « viala »" in other_site.output
+    assert row(engine, notice).status == "unknown"
     retried = runner.invoke(
         app,
         ["notifications", "retry", str(notice), "--actor", "rgls-sud",
@@ -274,3 +281,28 @@ def test_two_delivery_runs_at_once_send_each_notification_once(
     with session_scope(engine) as s:
         statuses = s.scalars(select(Notification.status)).all()
         assert statuses == ["sent"] * 12
+
+
+def test_a_message_without_a_case_is_resent_by_its_recipient_or_staff_of_every_site(
+    engine: Engine,
+) -> None:
+    with session_scope(engine) as s:
+        digest = Notification(
+            recipient_staff_id="gs-viala", recipient_role="gs", channel_url="console://",
+            kind="daily_agenda", subject="Agenda", body="Rien", status="failed", attempts=3,
+            next_attempt_at=at("2026-11-30 07:30"), idempotency_key="agenda:test:gs-viala",
+            created_at=at("2026-11-30 07:30"),
+        )
+        s.add(digest)
+        s.flush()
+        digest_id = digest.id
+    with pytest.raises(Forbidden, match="réservé à son destinataire"), session_scope(engine) as s:
+        requeue(s, digest_id, actor_id="gs-chartreux", now=at("2026-11-30 10:00"))
+    assert row(engine, digest_id).status == "failed"
+    for actor in ("gs-viala", "dgls-1"):
+        with session_scope(engine) as s:
+            requeue(s, digest_id, actor_id=actor, now=at("2026-11-30 10:00"))
+            s.get(Notification, digest_id).status = "failed"  # type: ignore[union-attr]
+    assert [error.split(" (")[0] for _, _, error in attempts(engine, digest_id)] == [
+        "remis en file par gs-viala", "remis en file par dgls-1",
+    ]
