@@ -378,6 +378,23 @@ def test_suivi_agenda_runs_the_flow_and_shows_who_got_what(
     assert '"skipped": 3' in again.output and '"recipients": 0' in again.output
 
 
+def test_suivi_agenda_sans_prefect_queues_the_same_agendas_once(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUIVI_DATABASE_URL", sqlite_engine.url.render_as_string(False))
+    a_week_of_follow_ups(sqlite_engine)
+    app, runner = build(), CliRunner()
+    first = runner.invoke(app, ["agenda", "--sans-prefect", "--now", "2026-11-30T07:00"])
+    assert first.exit_code == 0, first.output
+    assert "3 agenda(s) mis en file (4 élément(s))" in " ".join(first.output.split())
+    again = runner.invoke(
+        app, ["agenda", "--sans-prefect", "--now", "2026-11-30T08:00", "--json"]
+    )
+    assert again.exit_code == 0, again.output
+    assert '"skipped": 3' in again.output and '"recipients": 0' in again.output
+    assert sorted(agendas(sqlite_engine)) == [GS_OTHER, GS, RGLS]
+
+
 def test_an_asylum_claim_late_for_ofpra_shows_as_reference_kind_and_date(engine: Engine) -> None:
     """Attestation handed over Thursday 12 November: the OFPRA file is due 21 days later, its
     7-day reminder went out on the 26th and nothing has been filed since."""

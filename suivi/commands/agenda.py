@@ -37,12 +37,27 @@ def report_table(report: AgendaReport) -> Table:
     return table
 
 
-def agenda_command(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
+def run_directly(now: str | None) -> AgendaReport:
+    """The same function as the flow's task, without Prefect (no API to start)."""
+    from models.db import get_engine, session_scope
+    from notifications.agenda import queue_daily_agendas
+
+    with session_scope(get_engine()) as session:
+        return queue_daily_agendas(session, resolve_now(now))
+
+
+def agenda_command(
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+    without_prefect: bool = typer.Option(
+        False, "--sans-prefect", help="Prépare les agendas directement, sans flux Prefect."
+    ),
+) -> None:
     """Prépare l'agenda du jour de chaque personne, une seule fois par jour.
 
     En retard, aujourd'hui, visites du jour, échéances à 7 jours, sur ses sites.
     """
-    report = run_flow(now)
+    report = run_directly(now) if without_prefect else run_flow(now)
     if as_json:
         print_json(report)
         return
