@@ -82,10 +82,11 @@ class StaffIn(Strict):
     def _scope(self) -> StaffIn:
         if self.sites == "all" and self.role not in ORGANISATION_WIDE_ROLES:
             raise ValueError(
-                f"{self.id}: only {', '.join(ORGANISATION_WIDE_ROLES)} may have `sites: all`"
+                f"{self.id} (rôle {self.role}) : `sites: all` est réservé aux rôles "
+                f"{', '.join(ORGANISATION_WIDE_ROLES)} ; donnez la liste de ses sites"
             )
         if self.role == "landlord" and not self.landlord:
-            raise ValueError(f"{self.id}: a landlord user needs `landlord: <id>`")
+            raise ValueError(f"{self.id} (rôle landlord) : indiquez son bailleur, `landlord: <id>`")
         return self
 
 
@@ -103,16 +104,16 @@ class DirectoryFile(Strict):
         own references are checked here, the rest when it is imported."""
         problems = []
         for what, items in (
-            ("landlord", self.landlords),
-            ("site", self.sites),
-            ("dwelling", self.dwellings),
+            ("landlords", self.landlords),
+            ("sites", self.sites),
+            ("dwellings", self.dwellings),
             ("staff", self.staff),
-            ("resident", self.residents),
+            ("residents", self.residents),
         ):
             ids = [i.id for i in items]
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
-                problems.append(f"{what} ids twice: {', '.join(dupes)}")
+                problems.append(f"{what} : identifiant(s) en double : {', '.join(dupes)}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -176,6 +176,36 @@ def test_directory_validation_lists_every_error_in_french(
     assert directory_counts() == before
 
 
+def test_directory_rules_of_our_own_answer_in_french(cli: CliRunner, tmp_path: Path) -> None:
+    before = directory_counts()
+    bad = tmp_path / "annuaire.yaml"
+    bad.write_text(
+        "organisation: {id: org, name: Org}\n"
+        "sites:\n"
+        "  - {id: viala, name: Viala, kind: residence}\n"
+        "staff:\n"
+        "  - {id: gs-x, name: X, role: gs, sites: all}\n"
+        "  - {id: bailleur-x, name: Y, role: landlord}\n",
+        encoding="utf-8",
+    )
+    line = one_french_line(run(cli, "directory", "import", str(bad)))
+    assert "staff.0 : gs-x (rôle gs) : `sites: all` est réservé aux rôles dgls, rgls, admin" in line
+    assert "staff.1 : bailleur-x (rôle landlord) : indiquez son bailleur" in line
+    assert directory_counts() == before
+
+    twice = tmp_path / "doublons.yaml"
+    twice.write_text(
+        "organisation: {id: org, name: Org}\n"
+        "sites:\n"
+        "  - {id: viala, name: Viala, kind: residence}\n"
+        "  - {id: viala, name: Viala bis, kind: residence}\n",
+        encoding="utf-8",
+    )
+    line = one_french_line(run(cli, "directory", "import", str(twice)))
+    assert "sites : identifiant(s) en double : viala" in line
+    assert directory_counts() == before
+
+
 # 4. audit verify
 
 
