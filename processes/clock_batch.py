@@ -456,9 +456,9 @@ class _Executemany:
     `session.execute(statement, rows)` builds and types every value of every row; for the
     sweep's rows that was a fifth of its time, mostly the same `now` converted to UTC (and on
     SQLite formatted as text) a few times per row. Here `shared` values are typed once per
-    batch, and per row only the columns whose type has a processor (JSON), with the
-    dialect's own processors: the driver receives what SQLAlchemy would have sent. Rows come
-    as tuples in `columns` order, put in the statement's order by one `itemgetter` each.
+    batch with the dialect's own processors, and row values need none (JSON comes as its
+    canonical text): the driver receives what SQLAlchemy would have sent. Rows come as tuples
+    in `columns` order, put in the statement's order by one `itemgetter` each.
     """
 
     def __init__(
@@ -480,16 +480,15 @@ class _Executemany:
             for name, value in shared.items()
         )
         self.pick = itemgetter(*(layout.index(name) for name in compiled.names))
-        typed_per_row = [name for name in columns if name not in set(as_given)]
-        self.per_row = [
-            (columns.index(name), processors[name])
-            for name in typed_per_row if processors.get(name)
-        ]
+        given = set(as_given)
+        converted = [name for name in columns if name not in given and processors.get(name)]
+        if converted:
+            # Row values reach the driver as they are: one the type would convert (a date,
+            # JSON) must be shared, or given already converted.
+            raise TypeError(f"valeurs à convertir ligne par ligne : {', '.join(converted)}")
         self.names = None if compiled.positional else compiled.names
 
     def __call__(self, rows: Iterable[tuple[Any, ...]]) -> Any:
-        if self.per_row:
-            rows = [self._processed(row) for row in rows]
         shared, pick = self.shared, self.pick
         parameters: list[Any] = [pick(row + shared) for row in rows]
         if self.names is not None:
@@ -497,12 +496,6 @@ class _Executemany:
             names = self.names
             parameters = [dict(zip(names, values, strict=True)) for values in parameters]
         return self.connection.exec_driver_sql(self.sql, parameters)
-
-    def _processed(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        values = list(row)
-        for index, process in self.per_row:
-            values[index] = process(values[index])
-        return tuple(values)
 
 
 _INSERT_EVENT = insert(EVENTS)

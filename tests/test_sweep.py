@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from conftest import at
 from hygiene_walk import report_breach
@@ -128,6 +129,18 @@ def test_the_batch_path_writes_what_the_engine_writes_clock_by_clock(engine: Eng
     with session_scope(engine) as s:
         assert written(s, by_engine) == written(s, by_sweep)
         assert list(iter_breaks(s)) == []
+
+
+def test_the_batch_writer_refuses_a_row_value_its_type_would_convert(engine: Engine) -> None:
+    """Row values go to the driver as they are: a JSON payload must come as its text."""
+    from processes.clock_batch import _INSERT_EVENT, EVENT_COLUMNS, _Executemany
+
+    with session_scope(engine) as s:
+        with pytest.raises(TypeError, match="payload"):
+            _Executemany(s, _INSERT_EVENT, EVENT_COLUMNS, {"at": at("2026-11-30 09:00")})
+        _Executemany(
+            s, _INSERT_EVENT, EVENT_COLUMNS, {"at": at("2026-11-30 09:00")}, as_given=("payload",)
+        )
 
 
 def test_a_case_that_moved_on_gets_no_reminder_for_the_state_it_left(engine: Engine) -> None:
