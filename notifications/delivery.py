@@ -27,7 +27,7 @@ from models.directory import Organisation, Staff
 from notifications.channels import SendResult, send
 from notifications.compose import ComposeError, compose
 from notifications.outbox import DEFAULT_BASE_URL, channels_for
-from notifications.render import privacy_for, render, scheme
+from notifications.render import kind_label, privacy_for, render, scheme
 from notifications.routing import Recipient, admins, staff_with_role
 from processes.calendar import to_utc
 from processes.errors import Forbidden, Refusal
@@ -429,6 +429,8 @@ class NotificationLine(BaseModel):
     role: str
     scheme: str
     kind: str
+    kind_label: str
+    kind_label_en: str
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -453,6 +455,7 @@ def _line(n: Notification) -> NotificationLine:
         id=n.id, case_ref=_case_ref(n.case_id),
         recipient=n.recipient_staff_id or n.recipient_resident_id or "",
         role=n.recipient_role or "", scheme=scheme(n.channel_url), kind=n.kind,
+        kind_label=kind_label(n.kind, "fr"), kind_label_en=kind_label(n.kind, "en"),
         status=n.status, attempts=n.attempts,
         next_attempt_at=n.next_attempt_at if n.status in (*DUE, "sending") else None,
         sent_at=n.sent_at, last_error=n.last_error, note=n.note,

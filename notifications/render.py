@@ -1,8 +1,9 @@
 """Messages from Jinja2 templates, French first, English on the organisation's setting.
 
-Each template defines three blocks: `subject`, `body` (email to staff: may name the resident
-and the dwelling) and `short` (chat, SMS: case reference, what is due and when, a link,
-nothing else). Which one a channel gets is its privacy level.
+Each template defines a `label` (the kind's name in lists, plain text) and three blocks of
+the message: `subject`, `body` (email to staff: may name the resident and the dwelling) and
+`short` (chat, SMS: case reference, what is due and when, a link, nothing else). Which one a
+channel gets is its privacy level.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def _template(kind: str, language: str) -> Template:
         return env.get_template(f"{language}/{kind}.j2")
     except TemplateNotFound:
         return env.get_template(f"{language}/_generic.j2")
+
+
+@cache
+def kind_label(kind: str, language: str = "fr") -> str:
+    """The kind's name for people (`label` block); the kind itself when it has no template."""
+    template = template_for(kind, language)
+    if template.name != f"{language if language in LANGUAGES else 'fr'}/{kind}.j2":
+        return kind
+    return "".join(template.blocks["label"](template.new_context({}))).strip()
 
 
 @cache

@@ -202,6 +202,8 @@ def test_staff_requeue_an_unknown_row_explicitly_and_it_is_sent_once(
     listed = runner.invoke(app, ["notifications", "list", "--status", "unknown", "--json"])
     assert listed.exit_code == 0, listed.output
     assert '"kind": "plan_first_visit"' in listed.output and f'"id": {notice},' in listed.output
+    assert '"kind_label": "Hygiène : planifier la 1re visite"' in listed.output
+    assert '"kind_label_en": "Hygiene: plan the first visit"' in listed.output
     table = runner.invoke(app, ["notifications", "list"])
     assert table.exit_code == 0 and "Notifications" in table.output
 

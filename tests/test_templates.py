@@ -16,7 +16,7 @@ from models.cases import Case, Notification
 from models.db import session_scope
 from models.directory import Organisation, Staff
 from notifications.compose import message_of
-from notifications.render import LANGUAGES, TEMPLATES, render, scheme
+from notifications.render import LANGUAGES, TEMPLATES, kind_label, render, scheme
 from processes import engine as wf
 from processes import registry
 from processes.definition import ProcessDefinition
@@ -212,3 +212,16 @@ def test_every_template_file_has_its_pair_in_the_other_language() -> None:
     english = {p.name for p in (TEMPLATES / "en").glob("*.j2")}
     assert french == english, sorted(french ^ english)
     assert all(Path(TEMPLATES / "fr" / name).read_text().strip() for name in french)
+
+
+def test_every_kind_has_a_plain_label_in_each_language_for_lists() -> None:
+    kinds = sorted(p.stem for p in (TEMPLATES / "fr").glob("*.j2"))
+    for kind in kinds:
+        # Rendered without any context (StrictUndefined): a label names the kind, no case.
+        french, english = kind_label(kind, "fr"), kind_label(kind, "en")
+        assert french and english and french != english, kind
+    assert kind_label("visit_reminder") == "Hygiène : rappel de visite"
+    assert kind_label("visit_reminder", "en") == "Hygiene: visit reminder"
+    labels = [kind_label(kind) for kind in kinds]
+    assert len(set(labels)) == len(labels), "two kinds read alike in a list"
+    assert kind_label("a_kind_without_template") == "a_kind_without_template"

@@ -137,7 +137,7 @@ def list_command(
     for line in lines:
         when = line.sent_at if line.status == "sent" else line.next_attempt_at
         table.add_row(
-            str(line.id), line.case_ref, line.recipient, line.role, line.scheme, line.kind,
+            str(line.id), line.case_ref, line.recipient, line.role, line.scheme, line.kind_label,
             STATUS_LABELS.get(line.status, line.status), str(line.attempts), format_local(when),
         )
     console.print(table)
@@ -156,7 +156,8 @@ def show_command(
         return
     line = shown.line
     console.print(
-        f"Notification n° {line.id} — dossier {line.case_ref}, {line.kind}, pour {line.recipient}"
+        f"Notification n° {line.id} — dossier {line.case_ref}, {line.kind_label}, pour "
+        f"{line.recipient}"
         f" ({line.role}) par {line.scheme}:// — {STATUS_LABELS.get(line.status, line.status)}, "
         f"{line.attempts} essai(s)"
     )
