@@ -17,6 +17,29 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "suivi.db"
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+
+
+class SettingError(ValueError):
+    """An environment setting that cannot be used; the message says which and why."""
+
+
+def busy_timeout_s() -> float:
+    """How long a SQLite writer waits for another's lock before giving up, in seconds:
+    `SUIVI_SQLITE_BUSY_TIMEOUT`, else 10 (a sweep batch holds the lock well under that)."""
+    text = os.environ.get("SUIVI_SQLITE_BUSY_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT_S
+    try:
+        seconds = float(text.replace(",", "."))
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise SettingError(
+            f"SUIVI_SQLITE_BUSY_TIMEOUT : « {text} » n'est pas une durée en secondes "
+            "entre 0 et 3600"
+        )
+    return seconds
 
 
 def database_url() -> str:
@@ -38,12 +61,10 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the sweep read while staff write; busy_timeout turns a locked database into a
-    # short wait instead of an error when two writers meet.
+    # WAL lets the sweep read while staff write.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -64,8 +85,11 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalise_url(url) if url else database_url()
     if url.startswith("sqlite"):
+        # The driver's timeout is SQLite's busy timeout: two writers meeting is a short wait
+        # instead of an error.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s()},
+            **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
 

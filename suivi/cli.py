@@ -112,8 +112,13 @@ def database_trouble(error: Exception) -> tuple[str, int] | None:
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from models.db import SettingError
+
     try:
         build()()
+    except SettingError as error:
+        sys.stderr.write(f"{error}\n")
+        sys.exit(2)
     except (OperationalError, ProgrammingError) as error:
         trouble = database_trouble(error)
         if trouble is None:

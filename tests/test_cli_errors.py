@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hygiene_walk import hold_visit, report_breach
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from models.db import get_engine, session_scope
+from models.db import SettingError, busy_timeout_s, get_engine, session_scope
 from models.directory import Organisation, Resident
 from suivi.cli import build
 
@@ -228,8 +229,10 @@ def test_audit_verify_takes_a_reference_and_refuses_an_unknown_case(cli: CliRunn
 # 5. main(): a database busy or out of reach
 
 
-def suivi(env_url: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SUIVI_DATABASE_URL": env_url}
+def suivi(
+    env_url: str, *args: str, timeout: int = 60, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SUIVI_DATABASE_URL": env_url, **settings}
     return subprocess.run(
         [sys.executable, "-m", "suivi.cli", *args],
         env=env, capture_output=True, text=True, timeout=timeout,
@@ -241,19 +244,43 @@ def test_a_locked_database_says_it_is_busy(cli: CliRunner, tmp_path: Path) -> No
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")  # another writer holds the lock (sweep, delivery)
-        # A command that writes waits for the database's busy timeout (10 s), then gives up;
-        # one that only reads would not wait at all (WAL snapshot, tests/test_read_only.py).
+        # A command that writes waits for the database's busy timeout (10 s unless set),
+        # then gives up; one that only reads would not wait at all (WAL snapshot,
+        # tests/test_read_only.py).
+        started = time.monotonic()
         run_ = suivi(f"sqlite:///{path}", "case", "fire", "1", "schedule_visit",
-                     "--actor", "gs-viala")
+                     "--actor", "gs-viala", SUIVI_SQLITE_BUSY_TIMEOUT="1,5")
+        waited = time.monotonic() - started
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    assert waited >= 1.5, "gave up before the busy timeout it was given"
     assert run_.returncode == 1, run_.stderr
     assert "Traceback" not in run_.stderr
     assert run_.stderr.splitlines() == [
         f"la base sqlite:///{path} est occupée par un autre traitement (balayage, envoi) : "
         "réessayez dans un instant"
     ]
+
+
+def test_a_busy_timeout_that_is_not_seconds_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for value in ("dix", "-1", "nan", "7200"):
+        monkeypatch.setenv("SUIVI_SQLITE_BUSY_TIMEOUT", value)
+        with pytest.raises(SettingError, match=f"« {value} » n'est pas une durée en secondes"):
+            busy_timeout_s()
+    monkeypatch.setenv("SUIVI_SQLITE_BUSY_TIMEOUT", "2,5")
+    assert busy_timeout_s() == 2.5
+    monkeypatch.delenv("SUIVI_SQLITE_BUSY_TIMEOUT")
+    assert busy_timeout_s() == 10
+
+    run_ = suivi(f"sqlite:///{tmp_path / 'suivi.db'}", "case", "list",
+                 SUIVI_SQLITE_BUSY_TIMEOUT="dix")
+    assert (run_.returncode, run_.stderr) == (
+        2, "SUIVI_SQLITE_BUSY_TIMEOUT : « dix » n'est pas une durée en secondes entre 0 et 3600\n"
+    )
+    assert not (tmp_path / "suivi.db").exists()
 
 
 def test_an_unreachable_postgres_server_is_named_without_its_password() -> None:
