@@ -78,8 +78,8 @@ def _template(kind: str, language: str) -> Template:
 def kind_label(kind: str, language: str = "fr") -> str:
     """The kind's name for people (`label` block); the kind itself when it has no template."""
     template = template_for(kind, language)
-    if template.name != f"{language if language in LANGUAGES else 'fr'}/{kind}.j2":
-        return kind
+    if template.name is None or not template.name.endswith(f"/{kind}.j2"):
+        return kind  # `_generic` stood in for it
     return "".join(template.blocks["label"](template.new_context({}))).strip()
 
 
