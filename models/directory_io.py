@@ -30,25 +30,6 @@ class ImportSummary:
         bucket[what] = bucket.get(what, 0) + 1
 
 
-# What processes.errors does not translate yet and a directory file commonly gets wrong.
-_DIRECTORY_FRENCH = {
-    "list_type": "liste attendue",
-    "dict_type": "dictionnaire attendu (clé: valeur)",
-    "model_type": "dictionnaire attendu (clé: valeur)",
-    "model_attributes_type": "dictionnaire attendu (clé: valeur)",
-}
-
-
-def _french(error: Any) -> str:
-    kind = error.get("type", "")
-    if kind in _DIRECTORY_FRENCH:
-        return _DIRECTORY_FRENCH[kind]
-    if kind == "value_error":
-        # Our own validators' messages, without pydantic's English prefix.
-        return str(error.get("msg", "")).removeprefix("Value error, ")
-    return french_error(error)
-
-
 def parse_directory(text: str, source: str = "directory") -> DirectoryFile:
     try:
         raw = yaml.safe_load(text)
@@ -68,7 +49,7 @@ def parse_directory(text: str, source: str = "directory") -> DirectoryFile:
         return DirectoryFile.model_validate(raw)
     except ValidationError as error:
         details = " ; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'annuaire'} : {_french(e)}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'annuaire'} : {french_error(e)}"
             for e in error.errors()
         )
         raise DirectoryError(

@@ -16,6 +16,10 @@ _FRENCH = {
     "date_from_datetime_parsing": "date invalide (attendu : 2026-11-30)",
     "datetime_parsing": "date-heure invalide (attendu : 2026-11-30T10:00)",
     "datetime_from_date_parsing": "date-heure invalide (attendu : 2026-11-30T10:00)",
+    "list_type": "liste attendue",
+    "dict_type": "dictionnaire attendu (clé: valeur)",
+    "model_type": "dictionnaire attendu (clé: valeur)",
+    "model_attributes_type": "dictionnaire attendu (clé: valeur)",
 }
 
 
@@ -25,6 +29,9 @@ def french_error(error: Any) -> str:
     if kind == "literal_error":
         expected = (error.get("ctx") or {}).get("expected", "")
         return f"valeur non permise « {error.get('input')} » (attendu : {expected})"
+    if kind == "value_error":
+        # Our own validators' messages, already French, without pydantic's English prefix.
+        return str(error.get("msg", "")).removeprefix("Value error, ")
     return _FRENCH.get(kind, str(error.get("msg", "")))
 
 

@@ -395,15 +395,20 @@ def test_suivi_agenda_sans_prefect_queues_the_same_agendas_once(
     assert sorted(agendas(sqlite_engine)) == [GS_OTHER, GS, RGLS]
 
 
+def open_claim_late_for_ofpra(s: Session) -> None:
+    """Attestation handed over Thursday 12 November: the OFPRA file is due 21 days later."""
+    wf.open_case(
+        s, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
+        payload={"procedure": "normal", "registered_at": "2026-11-10",
+                 "attestation_issued_at": "2026-11-12"},
+    )
+
+
 def test_an_asylum_claim_late_for_ofpra_shows_as_reference_kind_and_date(engine: Engine) -> None:
     """Attestation handed over Thursday 12 November: the OFPRA file is due 21 days later, its
     7-day reminder went out on the 26th and nothing has been filed since."""
     with session_scope(engine) as s:
-        wf.open_case(
-            s, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
-            payload={"procedure": "normal", "registered_at": "2026-11-10",
-                     "attestation_issued_at": "2026-11-12"},
-        )
+        open_claim_late_for_ofpra(s)
     sweep_due_clocks(engine, at("2026-11-30 07:00"))
     run(engine, "2026-11-30 07:30")
     sent = agendas(engine)
@@ -431,11 +436,7 @@ def test_asylum_deadlines_reach_chat_and_email_as_a_neutral_kind(
         assert juriste is not None
         juriste.language = language
         juriste.notify = ["json://127.0.0.1:9/chat", "mailto://127.0.0.1:2525?to=ines@example.org"]
-        wf.open_case(
-            s, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
-            payload={"procedure": "normal", "registered_at": "2026-11-10",
-                     "attestation_issued_at": "2026-11-12"},
-        )
+        open_claim_late_for_ofpra(s)
     sweep_due_clocks(engine, at("2026-11-30 07:00"))
     run(engine, "2026-11-30 07:30")
     chat, email = agendas(engine)["juriste-cada"]
