@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.cases import Case
+from processes.arrears import formal_notice_over
 from processes.calendar import PARIS, at_local_time, local
 from processes.context import FireContext, log_step
 from processes.definition import (
@@ -35,6 +36,8 @@ from processes.definition import (
 from processes.errors import InvalidPayload, NotFound, Refusal
 from processes.fields import Empty, Moment, OptionalText, Payload
 
+FORMAL_NOTICE = "mise en demeure d'un mois, contrat de résidence"
+"""The month given to produce a certificate before termination may be considered."""
 OPEN_STATES = ("expiring", "missing", "formal_notice", "termination_review")
 FIELD_STAFF = ("gs", "rgls")
 NOTICE_DAYS = 30
@@ -243,6 +246,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Refer termination to the direction",
                 roles=("rgls",),
                 payload=Empty,
+                guards=(formal_notice_over(FORMAL_NOTICE),),
             ),
             TriggerDef(
                 name="decide_termination",
