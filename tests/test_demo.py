@@ -156,6 +156,43 @@ def test_cases_are_where_the_month_leaves_them(month: Engine) -> None:
     assert {key: case_of(month, *key).state for key in expected} == expected
 
 
+def test_the_cada_households_are_followed_through_their_procedure(month: Engine) -> None:
+    filing = case_of(month, "asylum", "r-0803")
+    # Registered Tuesday 27 October: file due Tuesday 17 November, lodged that day.
+    assert (filing.state, filing.data["ofpra_due"]) == ("ofpra_pending", "2026-11-17")
+    assert filing.data["ofpra_filed_on"] == "2026-11-17"
+    legal_aid = case_of(month, "asylum", "r-0802")
+    # Rejection opened Monday 26 October; legal aid asked on its 15th day, still pending.
+    assert legal_aid.state == "appeal_suspended"
+    assert legal_aid.data["legal_aid_requested_on"] == "2026-11-10"
+    assert (legal_aid.data["appeal_days_used"], legal_aid.data["appeal_days_left"]) == (15, 16)
+    stay = case_of(month, "asylum", "r-0804")
+    # OFII's end of care on 31 August: stay to 30 November, extended once to 28 February.
+    assert (stay.state, stay.data["care_ends_on"]) == ("protected", "2026-08-31")
+    assert stay.data["care_end_recorded"] is True
+    assert stay.data["stay_due"] == "2027-02-28"
+    dublin = case_of(month, "asylum", "r-0805")
+    assert (dublin.state, dublin.data["attestation_due"]) == ("exited", "2027-03-10")
+    assert {
+        "asylum_ofpra", "asylum_legal_aid", "asylum_stay", "asylum_attestation", "asylum_appeal",
+    } <= sent_kinds(month)
+    summary = summarise(month, START, MONTH).asylum
+    assert (summary.households, summary.closed) == (3, 1)
+    assert summary.steps == {
+        "lodge_ofpra": 1, "request_legal_aid": 1, "renew_attestation": 1, "extend_stay": 1,
+        "transfer_done": 1,
+    }
+    assert summary.deadline_messages > 0 and summary.provisional_stays == 0
+
+
+def test_the_asylum_block_of_the_summary_names_nobody(first_days: tuple[Engine, str]) -> None:
+    _, output = first_days
+    assert "CADA : procédure d'asile (chiffres seulement)" in output
+    assert "Demandes suivies en fin de mois │ 4" in output
+    for secret in ("Haidari", "Tesfaye", "Kaba", "Nazari", "Rahimi", "Italie", "réfugi"):
+        assert secret not in output
+
+
 def test_late_staff_are_reminded_then_escalated(month: Engine) -> None:
     assert {
         "plan_first_visit",
@@ -194,6 +231,7 @@ def test_the_summary_counts_what_the_database_holds(month: Engine) -> None:
         ("hygiene", "withdrawn"): 1,
         ("arrears", "cleared"): 1,
         ("insurance", "insured"): 2,
+        ("asylum", "exited"): 1,  # the Dublin transfer of Tuesday 24 November
     }
     assert summary.clocks_fired.get("deadline", 0) >= 1
     assert summary.clock_messages["reminder"] > summary.clock_messages["escalation"] > 0
