@@ -218,6 +218,10 @@ def start_exit_stay(ctx: FireContext, rule_id: str, right_ended: date, how: str)
 def record_end_of_care(ctx: FireContext) -> None:
     care_ends = cast(RecordEndOfCare, ctx.payload).care_ends_on
     ctx.data.pop("care_end_due", None)
+    # Set again on the first stay's rule, for a case whose claim ended before issue 13.
+    ctx.data.setdefault(
+        "stay_kind", "stay_protected" if ctx.state == "protected" else "stay_rejected"
+    )
     ctx.data.update(
         care_ends_on=care_ends.isoformat(),
         care_end_recorded=True,
@@ -233,14 +237,22 @@ def record_end_of_care(ctx: FireContext) -> None:
 def plan_stay(ctx: FireContext) -> None:
     """The stay's end: R552-13 from the end of care, then the once-only extension from the end
     of the first stay; recomputed whenever the end of care is recorded or corrected."""
-    rule_id = str(ctx.data["stay_kind"])
-    care_ends = cast(date, day_of(ctx.data, "care_ends_on"))
-    label = (
-        "fin de prise en charge fixée par l'OFII"
-        if ctx.data.get("care_end_recorded")
-        else "fin de prise en charge PROVISOIRE, date de l'OFII à enregistrer"
+    # A case whose claim ended before issue 13 has no stay kind nor end of care: its state
+    # tells the kind, and its stay (counted then from the decision) stands until OFII's date.
+    rule_id = str(
+        ctx.data.get("stay_kind")
+        or ("stay_protected" if ctx.state == "protected" else "stay_rejected")
     )
-    first_end = set_deadline(ctx, "stay", rule_id, care_ends, label)
+    care_ends = day_of(ctx.data, "care_ends_on")
+    if care_ends is None:
+        first_end = cast(date, day_of(ctx.data, "stay_due"))
+    else:
+        label = (
+            "fin de prise en charge fixée par l'OFII"
+            if ctx.data.get("care_end_recorded")
+            else "fin de prise en charge PROVISOIRE, date de l'OFII à enregistrer"
+        )
+        first_end = set_deadline(ctx, "stay", rule_id, care_ends, label)
     agreed = day_of(ctx.data, "ofii_agreed_on")
     if ctx.data.get("stay_extended_on") and agreed is not None:
         set_deadline(

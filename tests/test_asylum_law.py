@@ -265,3 +265,21 @@ def test_regulation_2024_1348_leaves_the_cnda_appeal_at_one_month_in_the_2026_07
     assert case.data["rule_set"] == "asylum-2026-07"
     assert due(case, "appeal") == date(2027, 4, 2)
     assert "1 mois (CESEDA L532-1)" in case.data["appeal_rule"]
+
+
+def test_r552_13_a_stay_counted_before_the_end_of_care_rule_still_extends_and_recounts(
+    session: Session,
+) -> None:
+    # A protected household whose data the previous version wrote: its stay counted from the
+    # notification of Monday 31 May 2027, with no end of care on file.
+    case = protected(session, notified="2027-05-31")
+    legacy = {k: v for k, v in case.data.items() if not k.startswith(("care_end", "stay_kind"))}
+    legacy.pop("right_to_stay_ended_on", None)
+    case.data = legacy
+    session.flush()
+    fire(session, case, "extend_stay", HEAD, "2027-08-20 10:00", granted_at="2027-08-20",
+         ofii_agreed_at="2027-08-19")
+    assert due(case, "stay") == date(2027, 11, 30)  # 31 August + 3 months, as before
+    fire(session, case, "record_end_of_care", SOCIAL_WORKER, "2027-08-23 10:00",
+         care_ends_on="2027-06-15")
+    assert due(case, "stay") == date(2027, 12, 15)  # recounted from OFII's date
