@@ -221,7 +221,7 @@ def deployed(servers: Servers) -> Api:
 
 
 def test_the_server_schedules_every_deployment_of_prefect_yaml_in_paris_time(
-    deployed: Api,
+    deployed: Api, servers: Servers,
 ) -> None:
     deployments = deployed.deployments()
     assert set(deployments) == DEPLOYMENTS
@@ -235,7 +235,7 @@ def test_the_server_schedules_every_deployment_of_prefect_yaml_in_paris_time(
     runs = wait_for("Scheduled runs for each deployment",
                     lambda: (lambda r: r if set(r) == DEPLOYMENTS else None)(
                         deployed.scheduled_runs()),
-                    SCHEDULED_WITHIN_S)
+                    SCHEDULED_WITHIN_S, log=servers.log)
 
     def paris(run: dict[str, Any]) -> datetime:
         return datetime.fromisoformat(run["expected_start_time"]).astimezone(PARIS)
