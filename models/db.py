@@ -63,7 +63,8 @@ def checked_url(url: str) -> str:
     try:
         parsed = make_url(normalise_url(url))
     except ArgumentError:
-        hint = f" (un fichier SQLite s'écrit sqlite:///{url})" if "://" not in url else ""
+        hint = f" (un fichier SQLite s'écrit sqlite:///{url})" if "://" not in url and (
+            "@" not in url) else ""
         raise SettingError(
             f"SUIVI_DATABASE_URL : {shown} n'est pas une adresse de base de données{hint} ; "
             f"attendu : {EXPECTED_URL}"

@@ -57,6 +57,12 @@ def test_a_mysql_url_is_refused_by_its_kind_without_repeating_the_password(
     )
     assert "motdepasse" not in run.stderr + run.stdout
 
+    without_scheme = suivi(tmp_path, "db", "upgrade",
+                           SUIVI_DATABASE_URL="suivi:motdepasse@127.0.0.1/suivi")
+    assert one_line(without_scheme).startswith(
+        "SUIVI_DATABASE_URL : la valeur donnée n'est pas une adresse de base de données ; ")
+    assert "motdepasse" not in without_scheme.stderr + without_scheme.stdout
+
 
 def test_a_prefect_server_that_does_not_answer_is_named_before_any_flow_runs(
     tmp_path: Path,
