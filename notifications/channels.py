@@ -11,10 +11,9 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import apprise
-from apprise.decorators import notify
 from pydantic import BaseModel
 
 from notifications.render import scheme
@@ -44,7 +43,6 @@ def _one_line(text: str) -> str:
     return " / ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-@notify(on="console", name="Console suivi")
 def console_channel(body: str, title: str, notify_type: str, meta: dict[str, Any],
                     *args: Any, **kwargs: Any) -> bool:
     """Staff without a configured URL: one line in a log file, never a screenful on a terminal."""
@@ -63,8 +61,26 @@ def console_channel(body: str, title: str, notify_type: str, meta: dict[str, Any
     return True
 
 
+_loaded: list[ModuleType] = []
+_load_lock = threading.Lock()
+
+
+def _apprise() -> ModuleType:
+    """Apprise with our console channel, imported at the first send: loading its plugins costs
+    most of a second that commands which send nothing (`suivi case show`) should not pay."""
+    with _load_lock:
+        if not _loaded:
+            import apprise
+            from apprise.decorators import notify
+
+            notify(on="console", name="Console suivi")(console_channel)
+            _loaded.append(apprise)
+        return _loaded[0]
+
+
 def send(url: str, title: str, body: str) -> SendResult:
     """Notify exactly one URL; the error text is what apprise logged while failing."""
+    apprise = _apprise()
     kind = scheme(url)
     target = apprise.Apprise()
     if not target.add(url):

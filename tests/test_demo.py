@@ -1,15 +1,18 @@
 """The demo organisation's month, as `suivi demo` plays it.
 
 `suivi demo --days 4` (Monday 2 to Thursday 5 November 2026, the day of the direction alert)
-runs the real flows on the suite's Prefect test server. The whole month runs again with the
-same jobs called as plain functions (what the flows wrap), to check where thirty days leave
-the cases without paying a test server's flow overhead 150 times.
+runs the real flows on the suite's Prefect test server. The month goes on from the database
+those four days leave, days 5 to 30 with the same jobs called as plain functions (what the
+flows wrap), to check where thirty days leave the cases without paying a test server's flow
+overhead 150 times, nor replaying the twelve weeks before the month a second time.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from datetime import date
+from contextlib import closing
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,16 +32,6 @@ from suivi.demo_summary import summarise
 START = date(2026, 11, 2)
 FLOW_DAYS = 4
 MONTH = 30
-
-
-def played(folder: Path, days: int) -> Engine:
-    """The demo with its jobs as plain function calls."""
-    directory = demo.demo_directory()
-    engine = demo.fresh_database(folder / "demo.db", directory)
-    demo.simulate(
-        engine, directory, start=START, days=days, routine=demo.PlainRoutine(engine)
-    )
-    return engine
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +57,26 @@ def first_days(
 
 
 @pytest.fixture(scope="module")
-def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def month(
+    first_days: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The rest of the month after `suivi demo --days 4`, on a copy of its database, with the
+    jobs as plain function calls."""
     folder = tmp_path_factory.mktemp("demo-month")
+    path = folder / "demo.db"
+    source = str(first_days[0].url.database)
+    with closing(sqlite3.connect(source)) as flows, closing(sqlite3.connect(path)) as copy:
+        flows.backup(copy)  # a consistent copy, whatever the flows left in the WAL
+    engine = make_engine(demo.database_url(path))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
-        engine = played(folder, MONTH)
+        demo.run_month(
+            engine,
+            demo.plan(START, demo.demo_directory()),
+            start=START + timedelta(days=FLOW_DAYS),
+            days=MONTH - FLOW_DAYS,
+            routine=demo.PlainRoutine(engine),
+        )
         yield engine
     engine.dispose()
 

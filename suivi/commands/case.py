@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.cases import Case
@@ -142,26 +142,59 @@ def show_command(
     print_json(view) if as_json else print_case(view)
 
 
+LIST_MAX = 100_000
+"""Most cases one `case list` prints; more pages with --offset."""
+
+
+def count_text(number: int) -> str:
+    """12 345 as French writes it, never broken across a line."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def list_title(shown: int, total: int, offset: int) -> str:
+    """« 200 dossiers sur 100 000 (n° 1 à 200 ; suite : --offset 200) »."""
+    if total == 0:
+        return "Aucun dossier"
+    if shown == 0:
+        return f"Aucun dossier après le n° {count_text(offset)} ({count_text(total)} en tout)"
+    if shown == total:
+        return f"{count_text(total)} dossier{'s' if total > 1 else ''}"
+    title = f"{count_text(shown)} dossier{'s' if shown > 1 else ''} sur {count_text(total)}"
+    title += f" (n° {count_text(offset + 1)} à {count_text(offset + shown)}"
+    following = offset + shown
+    return title + (f" ; suite : --offset {following})" if following < total else ")")
+
+
 @case_app.command("list")
 def list_command(
     process: str | None = typer.Option(None, "--process", "-p"),
     state: str | None = typer.Option(None, "--state", "-s"),
     site: str | None = typer.Option(None, "--site"),
     closed: bool = typer.Option(False, "--closed", help="Inclure les dossiers clos."),
-    limit: int = typer.Option(200, "--limit"),
+    limit: int = typer.Option(200, "--limit", help=f"Dossiers à afficher (1 à {LIST_MAX})."),
+    offset: int = typer.Option(
+        0, "--offset", help="Dossiers à passer avant le premier affiché (page suivante)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Liste les dossiers (ouverts par défaut ; --state inclut un état clos demandé)."""
-    query = select(Case).order_by(Case.id).limit(limit)
+    if not 1 <= limit <= LIST_MAX:
+        fail(f"--limit : « {limit} » n'est pas un nombre de dossiers par page (de 1 à "
+             f"{count_text(LIST_MAX)} ; --offset pour les suivants)")
+    if not 0 <= offset < 2**62:
+        fail(f"--offset : « {offset} » n'est pas un nombre de dossiers à passer (0 ou plus)")
+    conditions = []
     if process:
-        query = query.where(Case.process == process)
+        conditions.append(Case.process == process)
     if state:
-        query = query.where(Case.state == state)
+        conditions.append(Case.state == state)
     elif not closed:
-        query = query.where(Case.closed_at.is_(None))
+        conditions.append(Case.closed_at.is_(None))
     if site:
-        query = query.where(Case.site_id == site)
+        conditions.append(Case.site_id == site)
+    query = select(Case).where(*conditions).order_by(Case.id).offset(offset).limit(limit)
     with unit_of_work(as_json, read_only=True) as session:
+        total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
         cases = session.scalars(query).all()
         rows: list[dict[str, Any]] = []
         for case in cases:
@@ -183,7 +216,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Dossiers ({len(rows)})")
+    table = Table(title=list_title(len(rows), total, offset))
     for col in ("dossier", "processus", "état", "résident", "site", "ouvert le"):
         table.add_column(col)
     for r in rows:
