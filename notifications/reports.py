@@ -94,3 +94,19 @@ def environment() -> Environment:
     )
     env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, moment_fr=_moment)
     return env
+
+
+def resident_to_pdf(record: dict[str, Any]) -> bytes:
+    """A resident's access request answered on paper (`processes.resident_access`)."""
+    from weasyprint import HTML
+
+    html = environment().get_template("resident_record.html.j2").render(
+        record=record, generated=datetime.fromisoformat(record["generated_at"])
+    )
+    return bytes(HTML(string=html, base_url=str(TEMPLATES)).write_pdf())
+
+
+def resident_render(record: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "pdf":
+        return resident_to_pdf(record)
+    return (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode()
