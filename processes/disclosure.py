@@ -44,7 +44,9 @@ def kind_of(annotation: Any, metadata: tuple[Any, ...] = ()) -> str:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         kinds = {kind_of(f.annotation, tuple(f.metadata)) for f in annotation.model_fields.values()}
         return _worst(kinds)
-    if origin in (Union, types.UnionType, list, tuple, set, frozenset, dict):
+    if origin is dict:  # keys name things (ids, seq numbers): the values tell
+        return kind_of(get_args(annotation)[1]) if get_args(annotation) else UNDECLARED
+    if origin in (Union, types.UnionType, list, tuple, set, frozenset):
         return _worst({kind_of(arg) for arg in get_args(annotation) if arg is not Ellipsis})
     return STRUCTURED
 

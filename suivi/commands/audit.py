@@ -80,7 +80,7 @@ def verify_command(
     else:
         for finding in report.findings:
             prefix = "attention" if finding.warning else "ALTÉRÉ"
-            err_console.print(f"{prefix} — {finding.describe()}", markup=False)
+            err_console.print(f"{prefix} — {finding.describe()}", markup=False, soft_wrap=True)
         if report.ok:
             console.print("Piste d'audit intègre.")
             console.print(f"{report.cases} dossiers, {report.events} événements vérifiés.")
@@ -92,7 +92,7 @@ def verify_command(
             signed = "signature vérifiée" if report.signature_checked else (
                 "signature NON vérifiée (aucune clé publique)")
             console.print(f"Comparé au point de contrôle n° {cp['id']} ({cp['at']}), "
-                          f"empreinte {cp['digest']}, {signed}.", markup=False)
+                          f"empreinte {cp['digest']}, {signed}.", markup=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -109,7 +109,7 @@ def checkpoint_command(now: str | None = NowOption, as_json: bool = JsonOption) 
         return
     cp = run.checkpoint
     console.print(f"Point de contrôle n° {cp.id} : {cp.cases} dossiers, {cp.events} événements, "
-                  f"empreinte {cp.digest} (clé {cp.key_id}).", markup=False)
+                  f"empreinte {cp.digest} (clé {cp.key_id}).", markup=False, soft_wrap=True)
     if run.sent_to:
         console.print(f"Empreinte envoyée ({run.sent_to}) : {'oui' if run.sent_ok else 'ÉCHEC'}.")
 
@@ -162,9 +162,9 @@ def export_command(
         print_json(result)
     else:
         console.print(f"{output} : {result['cases']} dossiers, {result['events']} événements, "
-                      f"empreinte {result['content_sha256']}.", markup=False)
+                      f"empreinte {result['content_sha256']}.", markup=False, soft_wrap=True)
         if made.sidecar:
-            console.print(f"Manifeste signé : {result['sidecar']}", markup=False)
+            console.print(f"Manifeste signé : {result['sidecar']}", markup=False, soft_wrap=True)
 
 
 def _sidecar(path: Path) -> Path:
@@ -205,13 +205,13 @@ def verify_export_command(
         print_json(result)
     else:
         for note in result.get("notes", []):
-            console.print(f"note : {note}", markup=False)
+            console.print(f"note : {note}", markup=False, soft_wrap=True)
         if result["ok"]:
             console.print(f"Export intègre : {file}"
                           + (" (conforme à la base)" if result.get("database_checked") else ""),
-                          markup=False)
+                          markup=False, soft_wrap=True)
         for problem in result["problems"]:
-            err_console.print(f"Export ALTÉRÉ — {problem}", markup=False)
+            err_console.print(f"Export ALTÉRÉ — {problem}", markup=False, soft_wrap=True)
     if not result["ok"]:
         raise typer.Exit(1)
 
@@ -248,8 +248,8 @@ def keygen_command(
     output.chmod(0o600)
     signer = signer_from({"SUIVI_AUDIT_KEY_FILE": str(output)})
     console.print(f"Clé privée : {output} (SUIVI_AUDIT_KEY_FILE={output}) ; "
-                  f"identifiant {signer.key_id}", markup=False)
-    console.print(signer.public_pem, markup=False)
+                  f"identifiant {signer.key_id}", markup=False, soft_wrap=True)
+    console.print(signer.public_pem, markup=False, soft_wrap=True)
 
 
 @audit_app.command("public-key")

@@ -26,9 +26,11 @@ def apply_command(
         return
     verb = "seraient anonymisés" if dry_run else "anonymisés"
     console.print(f"Dossiers clos avant le {format_local(report.cutoff)[:10]} "
-                  f"({report.months} mois) {verb} : {len(report.cases)}", markup=False)
+                  f"({report.months} mois) {verb} : {len(report.cases)}",
+                  markup=False, soft_wrap=True)
     for item in report.cases:
-        console.print(f"  C-{item.case_id} (résident {item.resident_id})", markup=False)
+        console.print(f"  C-{item.case_id} (résident {item.resident_id})",
+                      markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
