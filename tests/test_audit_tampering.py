@@ -5,6 +5,7 @@ payload rewritten with the whole chain recomputed by the public hash function.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -175,3 +176,65 @@ def _no_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.delenv("SUIVI_AUDIT_KEY", raising=False)
     monkeypatch.delenv("SUIVI_AUDIT_KEY_FILE", raising=False)
     yield
+
+
+def test_suivi_audit_verify_exits_1_naming_each_tampering(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four cases, four tamperings after the night's checkpoint: one run names them all."""
+    from conftest import DIRECTORY
+    from typer.testing import CliRunner
+
+    from models.db import get_engine
+    from models.directory_io import import_directory, load_directory_file
+    from models.migrate import upgrade
+    from suivi.cli import build
+
+    monkeypatch.setenv("SUIVI_DATABASE_URL", f"sqlite:///{tmp_path / 'suivi.db'}")
+    key = tmp_path / "cle.pem"
+    key.write_text(new_private_pem())
+    monkeypatch.setenv("SUIVI_AUDIT_KEY_FILE", str(key))
+    engine = get_engine()
+    upgrade(engine)
+    with session_scope(engine) as s:
+        import_directory(s, load_directory_file(DIRECTORY))
+        truncated = walk_to(s, "warning_2").id
+        removed = walk_to(s, "visit_1", resident="r-0003").id
+        forced = walk_to(s, "visit_1", resident="r-0002").id
+        rewritten = walk_to(s, "warning_1", resident="r-0002").id
+        last = walk_to(s, "reported", resident="r-0002").id
+    runner = CliRunner()
+    checkpoint = runner.invoke(build(), ["audit", "checkpoint", "--now", "2027-01-23T02:00"])
+    assert checkpoint.exit_code == 0, checkpoint.output
+    assert runner.invoke(build(), ["audit", "verify"]).exit_code == 0
+
+    with engine.connect() as conn:
+        seventh = conn.execute(text(
+            "SELECT hash, to_state FROM case_events WHERE case_id = :c AND seq = 7"
+        ), {"c": truncated}).one()
+    tamper(engine, "DELETE FROM case_events WHERE case_id = :c AND seq = 8", c=truncated)
+    tamper(engine, "UPDATE cases SET last_seq = 7, last_hash = :h, state = :s WHERE id = :c",
+           h=seventh.hash, s=seventh.to_state, c=truncated)
+    for number in (removed, last):
+        for table in ("notifications", "clocks", "case_events"):
+            tamper(engine, f"DELETE FROM {table} WHERE case_id = :c", c=number)
+        tamper(engine, "DELETE FROM cases WHERE id = :c", c=number)
+    tamper(engine, "UPDATE cases SET state = 'terminated', closed_at = :t WHERE id = :c",
+           t=at("2027-01-25 10:00"), c=forced)
+    recompute_chain(engine, rewritten, 3, {"outcome": "satisfactory"})
+
+    result = runner.invoke(build(), ["audit", "verify"])
+
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert f"dossier C-{truncated}, événement n° 8 : événements supprimés" in said
+    assert f"dossier C-{removed} : dossier supprimé depuis le dernier point de contrôle" in said
+    assert f"dossier C-{last} : dossier supprimé depuis le dernier point de contrôle" in said
+    assert f"dossier C-{forced} : état « terminated » sans événement" in said
+    assert f"dossier C-{rewritten}, événement n° 7 : historique réécrit" in said
+    as_json = json.loads(runner.invoke(build(), ["audit", "verify", "--json"]).stdout)
+    assert as_json["ok"] is False
+    assert {(e["kind"], e["case"]) for e in as_json["errors"]} >= {
+        ("events_removed", truncated), ("case_removed", removed), ("case_removed", last),
+        ("state_without_event", forced), ("history_rewritten", rewritten),
+    }
