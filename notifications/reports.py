@@ -83,6 +83,14 @@ def _moment(value: str) -> str:
     return datetime_fr(datetime.fromisoformat(value))
 
 
+def _day(value: str) -> str:
+    return date_fr(datetime.fromisoformat(value))
+
+
+def _time(value: str) -> str:
+    return datetime.fromisoformat(value).strftime("%H h %M")  # already Paris time
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -92,7 +100,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, moment_fr=_moment)
+    env.filters.update(
+        date_fr=date_fr, datetime_fr=datetime_fr, moment_fr=_moment, day_fr=_day, time_fr=_time
+    )
     return env
 
 

@@ -47,6 +47,12 @@ EVENT_COLUMNS = (
 )
 
 
+HEAD_COLUMNS = (
+    AuditCheckpointHead.case_id, AuditCheckpointHead.last_seq, AuditCheckpointHead.last_hash,
+    AuditCheckpointHead.identity, AuditCheckpointHead.row,
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str
@@ -254,7 +260,7 @@ def _gap(report: VerifyReport, missing: int, heads: dict[int, Any]) -> None:
 
 
 def _against_head(
-    case: Row[Any], events: Sequence[Any], head: AuditCheckpointHead, checkpoint_id: int
+    case: Row[Any], events: Sequence[Any], head: Row[Any], checkpoint_id: int
 ) -> list[Finding]:
     where = f"depuis le point de contrôle n° {checkpoint_id}"
     if len(events) < head.last_seq or case.last_seq < head.last_seq:
@@ -282,7 +288,7 @@ def _against_head(
 
 def _checked_checkpoint(
     session: Session, public_key: Ed25519PublicKey | None, report: VerifyReport
-) -> tuple[AuditCheckpoint | None, dict[int, AuditCheckpointHead]]:
+) -> tuple[AuditCheckpoint | None, dict[int, Row[Any]]]:
     """The latest checkpoint and its heads, after checking the checkpoints' own chain."""
     checkpoints = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)))
     if not checkpoints:
@@ -309,8 +315,9 @@ def _checked_checkpoint(
         "id": last.id, "at": last.at.isoformat(), "digest": last.digest, "cases": last.cases,
         "events": last.events,
     }
-    heads = {h.case_id: h for h in session.scalars(
-        select(AuditCheckpointHead).where(AuditCheckpointHead.checkpoint_id == last.id)
+    # Plain rows, not ORM objects: a checkpoint holds a head per case (100,000 and more).
+    heads = {h.case_id: h for h in session.execute(
+        select(*HEAD_COLUMNS).where(AuditCheckpointHead.checkpoint_id == last.id)
     )}
     digest = hashlib.sha256()
     for number in sorted(heads):

@@ -234,3 +234,64 @@ def test_a_pdf_export_is_checked_against_its_signed_manifest(
     tampered = cli.invoke(build(), ["audit", "verify-export", str(out)])
     assert tampered.exit_code == 1
     assert "empreinte SHA-256 diffère" in tampered.stderr
+
+
+def test_the_landlords_own_script_verifies_without_suivi(
+    engine: Engine, signer: Signer, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    november(engine)
+    content, _ = export_unicil(engine, signer, "json")
+    export_file, key_file = tmp_path / "export.json", tmp_path / "horizon.pem"
+    export_file.write_bytes(content)
+    key_file.write_text(signer.public_pem)
+    script = Path(__file__).parent.parent / "docs" / "verify_export.py"
+
+    def landlord_runs() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(script), str(export_file), str(key_file)],
+                              capture_output=True, text=True, timeout=60)
+
+    good = landlord_runs()
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("Export intègre : UNICIL, du 2026-11-01 au 2026-11-30")
+    export_file.write_bytes(content.replace(b'"mode": "home"', b'"mode": "office"'))
+    bad = landlord_runs()
+    assert bad.returncode == 1
+    assert "événement n° 2 : modifié" in bad.stdout
+
+
+def test_the_report_a_landlords_officer_reads(
+    engine: Engine, signer: Signer, tmp_path: Path
+) -> None:
+    """13 Habitat, November-December 2026: a case up to its second warning, one at its first
+    visit. The first page is rendered to PNG (docs/audit-report.png is one such page)."""
+    import shutil
+    import subprocess
+
+    from helpers import walk_to
+
+    with session_scope(engine) as s:
+        walk_to(s, "warning_2")
+        walk_to(s, "visit_1", resident="r-0002")
+    with session_scope(engine) as s:
+        made = make_export(s, "13habitat", period(date(2026, 11, 1), date(2026, 12, 31),
+                                                  now=at("2027-01-01 06:00")),
+                           "pdf", now=at("2027-01-01 06:00"), actor_id="system",
+                           signer=signer, render=render)
+    words = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(made.content)).pages).split()
+    )
+    assert "du 1er novembre 2026 au 31 décembre 2026" in words
+    for phrase in ("Synthèse", "visite(s) tenue(s)", "2e avertissement", "Enregistrer la visite",
+                   "issue : insatisfaisante", "responsable de la gestion locative sociale"):
+        assert phrase in words, phrase
+    assert "Isolement" not in words and "Déchets accumulés" not in words  # typed by staff
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) absent: the page is not rendered to PNG")
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(made.content)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(tmp_path / "page")], check=True, timeout=60)
+    assert (tmp_path / "page.png").stat().st_size > 10_000
