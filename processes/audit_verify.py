@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -36,6 +37,7 @@ from processes.checkpoints import (
     identity_hash,
     row_hash,
 )
+from processes.errors import NotFound
 from processes.signing import verify as verify_signature
 
 ANONYMISE_TRIGGER = "anonymise"
@@ -162,10 +164,11 @@ def check_row(case: Any, events: Sequence[Any], *, chain_broken: bool = False) -
     return found
 
 
+@lru_cache(maxsize=256)
 def _is_final(process: str, version: int, state: str) -> bool | None:
     try:
         return registry.get(process, version).definition.state(state).final
-    except (KeyError, Exception):  # an unknown process or state is reported by the chain
+    except (KeyError, NotFound):  # an unknown process or state: the chain tells the rest
         return None
 
 
