@@ -295,3 +295,21 @@ def test_the_report_a_landlords_officer_reads(
     subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
                     str(pdf), str(tmp_path / "page")], check=True, timeout=60)
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_staff_names_appear_only_when_the_organisation_allows_it(
+    engine: Engine, signer: Signer
+) -> None:
+    from sqlalchemy import select
+
+    from models.directory import Organisation
+
+    november(engine)
+    with session_scope(engine) as s:
+        org = s.scalars(select(Organisation)).one()
+        org.settings = {**(org.settings or {}), "audit": {"export_actor_names": True}}
+
+    _, export = export_unicil(engine, signer, "json")
+
+    names = {e["actor_name"] for e in export["cases"][0]["events"]}
+    assert names == {"Luc Bernard"}

@@ -238,3 +238,31 @@ def test_suivi_audit_verify_exits_1_naming_each_tampering(
         ("events_removed", truncated), ("case_removed", removed), ("case_removed", last),
         ("state_without_event", forced), ("history_rewritten", rewritten),
     }
+
+
+def test_every_event_of_a_case_deleted_leaves_a_row_with_no_history(
+    engine: Engine, signer: Signer
+) -> None:
+    _, second, _ = cases_then_checkpoint(engine, signer)
+
+    tamper(engine, "DELETE FROM case_events WHERE case_id = :c", c=second)
+
+    report = verify(engine, signer)
+    assert ("history_removed", second) in kinds(report)
+    assert ("events_removed", second) in kinds(report)
+    assert f"dossier C-{second} : aucun événement : historique supprimé" in [
+        f.describe() for f in report.errors
+    ]
+
+
+def test_without_a_checkpoint_the_row_is_still_compared_with_its_history(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        case_id = walk_to(s, "visit_1").id
+    tamper(engine, "UPDATE cases SET closed_at = :t WHERE id = :c", t=at("2026-11-20 10:00"),
+           c=case_id)
+
+    with session_scope(engine, read_only=True) as s:
+        report = verify_trail(s)
+
+    assert kinds(report) == [("closure_mismatch", case_id)]
+    assert report.checkpoint is None and not report.signature_checked
