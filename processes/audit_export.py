@@ -174,7 +174,7 @@ def build_export(
     with_names = bool((settings.get("audit") or {}).get("export_actor_names", False))
     names = dict(session.execute(select(Staff.id, Staff.name)).tuples().all()) if with_names else {}
     cases = landlord_cases(session, landlord_id, window)
-    exported = [_case(session, case, window, names) for case in cases]
+    exported = [case_timeline(session, case, window, names) for case in cases]
     cp = latest_checkpoint(session)
     manifest: dict[str, Any] = {
         "format": EXPORT_FORMAT,
@@ -203,9 +203,11 @@ def sign_export(export: dict[str, Any], signer: Signer) -> dict[str, Any]:
     return {"manifest": manifest, "cases": export["cases"]}
 
 
-def _case(
-    session: Session, case: Case, window: Period, names: dict[str, str]
+def case_timeline(
+    session: Session, case: Case, window: Period, names: dict[str, str] | None = None
 ) -> dict[str, Any]:
+    """One case as a landlord may see it: its history up to the period's end, redacted."""
+    names = names or {}
     definition = registry.get(case.process, case.process_version).definition
     events = list(session.scalars(
         select(CaseEvent)

@@ -46,6 +46,14 @@ class ExportCheck:
 
 def verify_document(doc: Any, public_key: Ed25519PublicKey | None = None) -> ExportCheck:
     """The file alone: digests, content hash, signature. The first problem names where."""
+    try:
+        return _verify_document(doc, public_key)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        # Keys removed or values of another type: the file was edited by hand.
+        return ExportCheck(problems=["fichier modifié : structure de l'export altérée"])
+
+
+def _verify_document(doc: Any, public_key: Ed25519PublicKey | None) -> ExportCheck:
     check = ExportCheck()
     if not isinstance(doc, dict) or not isinstance(doc.get("manifest"), dict) or not isinstance(
         doc.get("cases"), list
