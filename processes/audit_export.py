@@ -37,7 +37,8 @@ from processes.calendar import at_local_time, local
 from processes.checkpoints import CheckpointSummary, summary, write_checkpoint
 from processes.checkpoints import latest as latest_checkpoint
 from processes.disclosure import structured_facts
-from processes.errors import InvalidPayload, NotFound
+from processes.engine import load_actor
+from processes.errors import Forbidden, InvalidPayload, NotFound
 from processes.signing import Signer
 
 EXPORT_FORMAT = "suivi-audit-export/1"
@@ -403,6 +404,7 @@ def make_export(
     as it stood: the digest leaves the database with the file. Several formats of one
     export share the checkpoint of the first.
     """
+    _may_export(session, actor_id, landlord_id)
     if checkpoint is None:
         checkpoint = write_checkpoint(session, signer, now=now, reason="export")
     export = sign_export(
@@ -420,6 +422,13 @@ def make_export(
         session, export, fmt=fmt, file_sha256=file_sha256, now=now, actor_id=actor_id, path=path
     )
     return MadeExport(content, export, sidecar, record.id, checkpoint)
+
+
+def _may_export(session: Session, actor_id: str, landlord_id: str) -> None:
+    """Staff and the monthly run export any landlord; a landlord's user, its own only."""
+    actor = load_actor(session, actor_id)
+    if actor.role == "landlord" and (actor.staff is None or actor.staff.landlord_id != landlord_id):
+        raise Forbidden(f"{actor_id} ne peut exporter que la piste de son propre bailleur")
 
 
 def already_exported(session: Session, landlord_id: str, window: Period, fmt: str) -> bool:

@@ -313,3 +313,21 @@ def test_staff_names_appear_only_when_the_organisation_allows_it(
 
     names = {e["actor_name"] for e in export["cases"][0]["events"]}
     assert names == {"Luc Bernard"}
+
+
+def test_a_landlords_user_exports_its_own_landlord_only(engine: Engine, signer: Signer) -> None:
+    from processes.errors import Forbidden, NotFound
+
+    november(engine)
+    with session_scope(engine) as s, pytest.raises(
+        Forbidden, match="bailleur-13h ne peut exporter que la piste de son propre bailleur"
+    ):
+        make_export(s, "unicil", NOVEMBER, "json", now=at("2026-12-01 06:00"),
+                    actor_id="bailleur-13h", signer=signer, render=render)
+    with session_scope(engine) as s, pytest.raises(NotFound, match="inconnu"):
+        make_export(s, "unicil", NOVEMBER, "json", now=at("2026-12-01 06:00"),
+                    actor_id="quelqu-un", signer=signer, render=render)
+    with session_scope(engine) as s:
+        own = make_export(s, "13habitat", NOVEMBER, "json", now=at("2026-12-01 06:00"),
+                          actor_id="bailleur-13h", signer=signer, render=render)
+    assert own.export["manifest"]["counts"]["cases"] == 1
