@@ -204,6 +204,15 @@ def verify_trail(
     case_id: int | None = None,
 ) -> VerifyReport:
     report = VerifyReport()
+    # One snapshot for everything read: on a live database the sweep commits while we read,
+    # and a case row read before its new event would look truncated. PostgreSQL's default
+    # (read committed) gives each statement its own snapshot; repeatable read gives one.
+    # SQLite's read transaction is one snapshot already.
+    fresh = not session.in_transaction()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection(
+        execution_options={"isolation_level": "REPEATABLE READ"} if fresh and postgres else None
+    )
     checkpoint, heads = _checked_checkpoint(session, public_key, report)
     case_query = select(*CASE_COLUMNS).order_by(Case.id)
     event_query = select(*EVENT_COLUMNS).order_by(CaseEvent.case_id, CaseEvent.id)
@@ -211,31 +220,31 @@ def verify_trail(
         case_query = case_query.where(Case.id == case_id)
         event_query = event_query.where(CaseEvent.case_id == case_id)
         heads = {k: v for k, v in heads.items() if k == case_id}
-    # Two connections: two result streams open at once on one connection are not portable.
-    cases = session.execute(case_query.execution_options(yield_per=2000))
-    with session.bind.connect() as other:  # type: ignore[union-attr]
-        events = other.execution_options(yield_per=5000).execute(event_query)
-        previous_id = 0
-        for case, number, own in _merge(iter(cases), iter(events)):
-            report.events += len(own)
-            if case is None:
-                report.findings.append(Finding(
-                    "case_removed", f"dossier supprimé ({len(own)} événements sans dossier)",
-                    number,
-                ))
-                continue
-            report.cases += 1
-            if case_id is None:
-                for missing in range(previous_id + 1, number):
-                    _gap(report, missing, heads)
-                previous_id = number
-            chain = check_chain(number, own)
-            if chain:
-                report.findings.append(chain)
-            report.findings += check_row(case, own, chain_broken=chain is not None)
-            head = heads.pop(number, None)
-            if head is not None and checkpoint is not None:
-                report.findings += _against_head(case, own, head, checkpoint.id)
+    # Two result streams open at once on the one connection (two cursors; on PostgreSQL two
+    # server-side cursors of one transaction).
+    cases = connection.execute(case_query.execution_options(yield_per=2000))
+    events = connection.execute(event_query.execution_options(yield_per=5000))
+    previous_id = 0
+    for case, number, own in _merge(iter(cases), iter(events)):
+        report.events += len(own)
+        if case is None:
+            report.findings.append(Finding(
+                "case_removed", f"dossier supprimé ({len(own)} événements sans dossier)",
+                number,
+            ))
+            continue
+        report.cases += 1
+        if case_id is None:
+            for missing in range(previous_id + 1, number):
+                _gap(report, missing, heads)
+            previous_id = number
+        chain = check_chain(number, own)
+        if chain:
+            report.findings.append(chain)
+        report.findings += check_row(case, own, chain_broken=chain is not None)
+        head = heads.pop(number, None)
+        if head is not None and checkpoint is not None:
+            report.findings += _against_head(case, own, head, checkpoint.id)
     for number in sorted(heads):  # known to the checkpoint, gone since
         report.findings.append(Finding(
             "case_removed",
