@@ -39,8 +39,8 @@ def kind_of(annotation: Any, metadata: tuple[Any, ...] = ()) -> str:
         return kind_of(base, tuple(extra))
     if origin is Literal:
         return STRUCTURED
-    if annotation is str:
-        return UNDECLARED
+    if annotation is str or annotation is Any or annotation is object:
+        return UNDECLARED  # text, or anything that may hold text
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         kinds = {kind_of(f.annotation, tuple(f.metadata)) for f in annotation.model_fields.values()}
         return _worst(kinds)

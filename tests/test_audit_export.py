@@ -331,3 +331,24 @@ def test_a_landlords_user_exports_its_own_landlord_only(engine: Engine, signer: 
         own = make_export(s, "13habitat", NOVEMBER, "json", now=at("2026-12-01 06:00"),
                           actor_id="bailleur-13h", signer=signer, render=render)
     assert own.export["manifest"]["counts"]["cases"] == 1
+
+
+def test_a_new_process_forgetting_a_declaration_leaks_nothing() -> None:
+    from processes.disclosure import FREE, STRUCTURED, UNDECLARED, field_kinds
+    from processes.fields import Code, FreeText, Moment, OptionalText, Payload
+
+    class Inspection(Payload):
+        held_at: Moment
+        room: Code
+        remarks: str
+        extra: dict[str, Any] = {}
+        comment: OptionalText = None
+        summary: FreeText = ""
+        count: int = 0
+
+    kinds = field_kinds(Inspection)
+
+    assert kinds == {"held_at": STRUCTURED, "room": STRUCTURED, "remarks": UNDECLARED,
+                     "extra": UNDECLARED, "comment": FREE, "summary": FREE, "count": STRUCTURED}
+    exported = [name for name, kind in kinds.items() if kind == STRUCTURED]
+    assert exported == ["held_at", "room", "count"]
