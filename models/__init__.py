@@ -3,11 +3,15 @@
 Nothing here imports the engine, the flows or the interfaces.
 """
 
+from models.audit import AuditCheckpoint, AuditCheckpointHead, AuditExport
 from models.base import Base
 from models.cases import Case, CaseEvent, Clock, Notification, NotificationAttempt
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditCheckpointHead",
+    "AuditExport",
     "Base",
     "Case",
     "CaseEvent",

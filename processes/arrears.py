@@ -40,7 +40,7 @@ from processes.definition import (
     TransitionDef,
     TriggerDef,
 )
-from processes.fields import Empty, Moment, Money, OptionalText, Payload
+from processes.fields import Code, Empty, FreeText, Moment, Money, OptionalText, Payload
 
 OPEN_STATES = (
     "detected",
@@ -65,10 +65,10 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     monthly_amount: Money = Field(gt=0)
     """Fee plus charges (redevance), the yardstick of the legal threshold."""
-    unpaid_months: list[str] = Field(min_length=1)
+    unpaid_months: list[Code] = Field(min_length=1)
     balance: Money | None = None
     """The debt; by default the monthly amount times the unpaid months."""
     part_payments: bool = False
@@ -90,12 +90,12 @@ class OpenCase(Payload):
 class RecordPayment(Payload):
     amount: Money = Field(gt=0)
     paid_at: Moment
-    month: str | None = Field(default=None, pattern=MONTH_PATTERN)
+    month: Code | None = Field(default=None, pattern=MONTH_PATTERN)
     """The month this payment settles, when it is a whole monthly payment."""
 
 
 class RecordUnpaidMonth(Payload):
-    month: str = Field(pattern=MONTH_PATTERN)
+    month: Code = Field(pattern=MONTH_PATTERN)
     amount: Money | None = None
 
 
@@ -131,7 +131,7 @@ class RequestTermination(Payload):
 
 class Decision(Payload):
     decided_at: Moment
-    grounds: str
+    grounds: FreeText
 
 
 class RecordNoticeServed(Payload):
@@ -146,7 +146,7 @@ class ExecuteEviction(Payload):
 
 
 class Withdraw(Payload):
-    reason: str
+    reason: FreeText
 
 
 # --- Reading the case data ----------------------------------------------------------------

@@ -10,14 +10,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from processes.fields import Day, Moment, OptionalText, Payload
+from processes.fields import Code, Day, FreeText, Moment, OptionalText, Payload
 
 Outcome = Literal["refugee", "subsidiary", "rejection"]
 PROTECTIONS = ("refugee", "subsidiary")
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     procedure: Literal["normal", "accelerated", "dublin"]
     registered_at: Day
     """Registration at the prefecture's one-stop desk (GUDA)."""
@@ -97,7 +97,7 @@ class RenewAttestation(Payload):
 class StartDublin(Payload):
     accepted_at: Day
     """The other member state's acceptance (or the final ruling on an appeal)."""
-    member_state: str = Field(min_length=2)
+    member_state: Code = Field(min_length=2)
     transfer_decision_notified_at: Day | None = None
     detained: bool = False
     """In administrative detention: 48 hours to appeal the transfer (CESEDA L921-2), not 7 days."""
@@ -134,7 +134,7 @@ class RecordOfpraDelayNotice(Payload):
 
 class PlanExit(Payload):
     exit_at: Day
-    destination: str = Field(min_length=1)
+    destination: FreeText = Field(min_length=1)
     siao_requested_at: Day | None = None
     social_housing_requested_at: Day | None = None
 
@@ -153,4 +153,4 @@ class RequestReopening(Payload):
 
 
 class Withdraw(Payload):
-    reason: str = Field(min_length=1)
+    reason: FreeText = Field(min_length=1)

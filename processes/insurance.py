@@ -34,7 +34,7 @@ from processes.definition import (
     TriggerDef,
 )
 from processes.errors import InvalidPayload, NotFound, Refusal
-from processes.fields import Empty, Moment, OptionalText, Payload
+from processes.fields import Code, Empty, FreeText, Moment, OptionalText, Payload
 
 FORMAL_NOTICE = "mise en demeure d'un mois, contrat de résidence"
 """The month given to produce a certificate before termination may be considered."""
@@ -48,7 +48,7 @@ NOTICE_DAYS = 30
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     valid_until: date | None = None
     """Last valid day of the certificate about to expire (none known: gs opens by hand)."""
     insurer: OptionalText = None
@@ -56,14 +56,14 @@ class OpenCase(Payload):
 
 
 class RecordCertificate(Payload):
-    insurer: str = Field(min_length=1)
-    policy_number: str = Field(min_length=1)
+    insurer: FreeText = Field(min_length=1)
+    policy_number: FreeText = Field(min_length=1)
     valid_until: date
 
 
 class RecordContact(Payload):
     contacted_at: Moment
-    channel: str = "visit"
+    channel: Code = "visit"
     notes: OptionalText = None
 
 
@@ -73,11 +73,11 @@ class SendFormalNotice(Payload):
 
 class Decision(Payload):
     decided_at: Moment
-    grounds: str
+    grounds: FreeText
 
 
 class Withdraw(Payload):
-    reason: str
+    reason: FreeText
 
 
 # --- Effects ------------------------------------------------------------------------------

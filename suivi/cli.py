@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "suivi.commands.directory",
     "suivi.commands.case",
     "suivi.commands.audit",
+    "suivi.commands.retention",
     "suivi.commands.process",
     "suivi.commands.migrate",
     "suivi.commands.letter",

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from models.cases import Case
 from models.residents_view import ResidentView, resident_view
+from notifications.reports import resident_render
 from processes import registry
 from processes.calendar import format_local
 from processes.errors import NotFound
-from suivi.common import JsonOption, console, print_json, unit_of_work
+from processes.resident_access import resident_record
+from suivi.common import (
+    JsonOption,
+    NowOption,
+    console,
+    fail,
+    print_json,
+    resolve_now,
+    unit_of_work,
+)
 
 resident_app = typer.Typer(help="Résidents : leurs dossiers.", no_args_is_help=True)
 
@@ -54,6 +66,26 @@ def print_resident(view: ResidentView) -> None:
             format_local(c.opened_at)[:10], format_local(c.closed_at)[:10], due,
         )
     console.print(table)
+
+
+@resident_app.command("export")
+def export_command(
+    resident_id: str = typer.Argument(..., help="Identifiant du résident (r-0001)."),
+    fmt: str = typer.Option("json", "--format", help="json ou pdf."),
+    output: Path = typer.Option(..., "-o", "--output", help="Fichier à écrire."),
+    now: str | None = NowOption,
+) -> None:
+    """Droit d'accès (RGPD) : tout ce que l'association détient sur ce résident, lui seul."""
+    if fmt not in ("json", "pdf"):
+        fail(f"--format : « {fmt} » inconnu (json ou pdf)")
+    moment = resolve_now(now)
+    with unit_of_work(read_only=True) as session:
+        record = resident_record(session, resident_id, now=moment)
+    try:
+        output.write_bytes(resident_render(record, fmt))
+    except OSError as error:
+        fail(f"impossible d'écrire {output} : {error.strerror}")
+    console.print(f"{output} : {len(record['cases'])} dossier(s) de {resident_id}.", markup=False)
 
 
 def register(app: typer.Typer) -> None:
