@@ -325,3 +325,21 @@ def test_the_api_writes_on_postgresql_too(engine: Engine) -> None:
     stale = world.client.post(f"/api/cases/{case_id}/fire", headers=auth,
                               json={**FIRE["viala"], "expected_version": version})
     assert stale.status_code == 409
+
+
+def test_the_agenda_shows_todays_visit_to_its_site_and_nobody_elses(world: World) -> None:
+    case_id = world.cases["viala"]
+    planned = world.client.post(
+        f"/api/cases/{case_id}/fire", headers=world.as_("gs-viala"),
+        json={"trigger": "schedule_visit", "expected_version": version_of(world.engine, case_id),
+              "payload": {"visit_at": "2026-11-03T14:00", "mode": "home"}},
+    )
+    assert planned.status_code == 200, planned.text
+    mine = world.client.get("/api/agenda", headers=world.as_("gs-viala")).json()
+    assert mine["day"] == "2026-11-03"
+    visits = [i for i in mine["items"] if i["group"] == "visit"]
+    assert [(i["case_id"], i["kind"], i["resident"]) for i in visits] == [
+        (case_id, "Visite n° 1 à domicile", "Jean Dupont")
+    ]
+    theirs = world.client.get("/api/agenda", headers=world.as_("gs-chartreux")).json()
+    assert theirs["items"] == []
