@@ -12,12 +12,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _process_names() -> list[str]:
+    from processes import registry
+
+    return registry.names()
+
+
 class ErrorOut(BaseModel):
     detail: str = Field(description="Pourquoi, en français : le message du moteur.")
 
 
 class OpenCaseIn(Strict):
-    process: str = Field(description="hygiene, asylum, arrears, insurance", max_length=64)
+    process: str = Field(
+        description="Le processus à ouvrir.",
+        max_length=64,
+        json_schema_extra=lambda schema: schema.update(enum=_process_names()),
+    )
     resident: str = Field(description="Identifiant du résident (r-0001).", max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, description="Données d'ouverture.")
 
