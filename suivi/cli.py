@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "suivi.commands.notify",
     "suivi.commands.agenda",
     "suivi.commands.demo",
+    "suivi.commands.user",
+    "suivi.commands.web",
 ]
 
 # `suivi --help` should not pay for what the commands need (SQLAlchemy's models, Jinja, the

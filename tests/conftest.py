@@ -84,7 +84,7 @@ def _reset_postgres(engine: Engine) -> None:
 
 def _migrate_and_import(eng: Engine) -> None:
     """What every test database starts from: the schema at head and the test directory."""
-    upgrade(eng)
+    upgrade(eng, rehearsal=True)
     with session_scope(eng) as session:
         import_directory(session, load_directory_file(DIRECTORY))
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.cases import Case
 from models.residents_view import ResidentView, resident_view
@@ -13,13 +15,16 @@ from notifications.reports import resident_render
 from processes import registry
 from processes.calendar import format_local
 from processes.errors import NotFound
+from processes.read_policy import Viewer, readable_resident, visible_cases
 from processes.resident_access import resident_record
 from suivi.common import (
     JsonOption,
     NowOption,
+    ReaderOption,
     console,
     fail,
     print_json,
+    reader,
     resolve_now,
     unit_of_work,
 )
@@ -35,17 +40,29 @@ def labels(case: Case) -> tuple[str, str]:
 @resident_app.command("show")
 def show_command(
     resident_id: str = typer.Argument(..., help="Identifiant du résident (r-0001)."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Tous les dossiers du résident, ouverts puis clos, avec la prochaine échéance de chacun."""
     with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        if viewer is not None:
+            readable_resident(session, viewer, resident_id)
         view = resident_view(session, resident_id, labels)
         if view is None:
             raise NotFound(f"résident inconnu : « {resident_id} »")
+        if viewer is not None:
+            view = only_visible_cases(session, viewer, view)
     if as_json:
         print_json(view)
     else:
         print_resident(view)
+
+
+def only_visible_cases(session: Session, viewer: Viewer, view: ResidentView) -> ResidentView:
+    ids = [c.id for c in view.cases]
+    visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids), visible_cases(viewer))))
+    return view.model_copy(update={"cases": [c for c in view.cases if c.id in visible]})
 
 
 def print_resident(view: ResidentView) -> None:

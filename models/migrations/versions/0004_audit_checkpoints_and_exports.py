@@ -1,7 +1,7 @@
 """signed checkpoints of every case head, and the record of landlord exports
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 00:00:00
 
 A per-case chain cannot see a case deleted whole, nor its last events deleted with its head
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
