@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
 from models.schemas import DirectoryFile
+from models.settings import load_yaml
 from processes.errors import french_error
 
 
@@ -32,7 +33,7 @@ class ImportSummary:
 
 def parse_directory(text: str, source: str = "directory") -> DirectoryFile:
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""

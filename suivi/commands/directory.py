@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff
 from models.directory_io import DirectoryError, import_directory, load_directory_file
-from suivi.common import JsonOption, console, fail, print_json, unit_of_work
+from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
 
 directory_app = typer.Typer(
     help="Annuaire : organisation, sites, personnel, résidents.", no_args_is_help=True
@@ -95,7 +95,7 @@ def show_command(as_json: bool = JsonOption) -> None:
             return
         if org is None:
             fail("annuaire vide : importez-le avec `suivi directory import FICHIER.yaml`")
-        console.print(f"[bold]{org.name}[/] — {len(sites)} sites, {residents} résidents")
+        console.print(styled((org.name, "bold"), f" — {len(sites)} sites, {residents} résidents"))
         table = Table(title="Sites")
         for col in ("id", "nom", "type", "bailleur", "commune", "logements"):
             table.add_column(col)

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from flows import run_once
 from models.cases import NOTIFICATION_STATUSES
@@ -27,6 +28,7 @@ from suivi.common import (
     fail,
     print_json,
     resolve_now,
+    styled,
     unit_of_work,
 )
 
@@ -70,8 +72,8 @@ def report_table(report: DeliveryReport) -> Table:
     return table
 
 
-def _red(count: int) -> str:
-    return f"[red]{count}[/red]" if count else "0"
+def _red(count: int) -> Text:
+    return styled((str(count), "red" if count else ""))
 
 
 def errors_table(report: DeliveryReport) -> Table:

@@ -10,7 +10,7 @@ from models.residents_view import ResidentView, resident_view
 from processes import registry
 from processes.calendar import format_local
 from processes.errors import NotFound
-from suivi.common import JsonOption, console, print_json, unit_of_work
+from suivi.common import JsonOption, console, identifier, print_json, styled, unit_of_work
 
 resident_app = typer.Typer(help="Résidents : leurs dossiers.", no_args_is_help=True)
 
@@ -26,6 +26,7 @@ def show_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Tous les dossiers du résident, ouverts puis clos, avec la prochaine échéance de chacun."""
+    identifier(resident_id, "résident")
     with unit_of_work(as_json, read_only=True) as session:
         view = resident_view(session, resident_id, labels)
         if view is None:
@@ -38,7 +39,7 @@ def show_command(
 
 def print_resident(view: ResidentView) -> None:
     where = f" · {view.dwelling_label} ({view.site})" if view.dwelling_label else ""
-    console.print(f"[bold]{view.name}[/] ({view.id}){where}")
+    console.print(styled((view.name, "bold"), f" ({view.id}){where}"))
     if not view.cases:
         console.print("Aucun dossier.")
         return
