@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.private import private_sqlite_file
+
 DEFAULT_SQLITE_PATH = Path("var") / "suivi.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
@@ -85,6 +87,7 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalise_url(url) if url else database_url()
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         # The driver's timeout is SQLite's busy timeout: two writers meeting is a short wait
         # instead of an error.
         engine = create_engine(

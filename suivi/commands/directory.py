@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff
 from models.directory_io import DirectoryError, import_directory, load_directory_file
+from notifications.channels import mask_urls
 from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
 
 directory_app = typer.Typer(
@@ -62,7 +63,8 @@ def show_command(as_json: bool = JsonOption) -> None:
                         "id": org.id,
                         "name": org.name,
                         "language": org.language,
-                        "settings": org.settings,
+                        # A gateway URL may hold its password: shown masked, as Apprise does.
+                        "settings": mask_urls(org.settings or {}),
                     }
                     if org
                     else None,
