@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from models.private import write_private
 from notifications.letters import KINDS, letter_for
 from suivi.commands.case import case_app, parse_case_id
 from suivi.common import JsonOption, NowOption, console, fail, print_json, resolve_now, unit_of_work
@@ -43,7 +44,8 @@ def letter_command(
         letter = letter_for(session, parse_case_id(case_id), kind, now=moment)
     content = letter.pdf() if suffix == ".pdf" else letter.html.encode("utf-8")
     try:
-        output.write_bytes(content)
+        # A letter names the resident and the breach: readable by its owner only.
+        write_private(output, content)
     except IsADirectoryError:
         fail(f"-o : {output} est un dossier, pas un fichier")
     except FileNotFoundError:
