@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.private import private_sqlite_file
+from models.private import private_dir, private_sqlite_file
 
 DEFAULT_SQLITE_PATH = Path("var") / "suivi.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
@@ -48,7 +48,7 @@ def database_url() -> str:
     url = os.environ.get("SUIVI_DATABASE_URL")
     if url:
         return normalise_url(url)
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(DEFAULT_SQLITE_PATH.parent)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -87,13 +87,14 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalise_url(url) if url else database_url()
     if url.startswith("sqlite"):
-        private_sqlite_file(url)
         # The driver's timeout is SQLite's busy timeout: two writers meeting is a short wait
         # instead of an error.
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s()},
             **kwargs,
         )
+        # Before SQLite creates it, and after the settings above were found valid.
+        private_sqlite_file(url)
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
