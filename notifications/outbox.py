@@ -31,9 +31,15 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
     if template and all(getattr(resident, k) for k in needs):
         # Encoded, so that a value can only ever be one value: `a@b.org&bcc=c@d.org` is
         # refused at import, and whatever got past it still cannot add a parameter.
-        return [template.format(
-            email=quote(resident.email or "", safe="@"), phone=quote(resident.phone or "", safe="")
-        )]
+        try:
+            return [template.format(
+                email=quote(resident.email or "", safe="@"),
+                phone=quote(resident.phone or "", safe=""),
+            )]
+        except (KeyError, IndexError, ValueError):
+            # A template stored before settings were checked at import (`{oops}`): like no
+            # gateway at all, rather than every action on a resident's case failing.
+            return []
     return []
 
 

@@ -133,6 +133,21 @@ def test_a_directory_name_with_an_escape_sequence_is_refused_at_import(
     assert dump(engine) == before
 
 
+def test_a_committed_opening_whose_display_fails_still_exits_0_and_is_not_repeated(
+    engine: Engine, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(view: Any) -> None:
+        raise RuntimeError("terminal fermé")
+
+    monkeypatch.setattr("suivi.commands.case.print_case", broken)
+    opened = run(cli, "case", "open", "hygiene", "--resident", "r-0001", "--actor", GS,
+                 "--now", "2026-11-23T09:00", "--data", "observed_at=2026-11-20T10:00",
+                 "--data", "description=odeurs")
+    assert opened.exit_code == 0, (opened.output, opened.exception)
+    assert "l'action est enregistrée" in opened.stderr
+    assert opened.stdout.strip() == "dossier C-1 ouvert"
+
+
 # 2. Tracebacks where a refusal is due
 
 
@@ -428,6 +443,23 @@ def test_a_bad_directory_file_is_refused_with_the_key_named_and_writes_nothing(
     path.write_text(text, encoding="utf-8")
     before = dump(engine)
     assert expected in refused(run(cli, "directory", "import", str(path)))
+    assert dump(engine) == before
+
+
+def test_settings_stored_before_they_were_checked_refuse_instead_of_crashing(
+    engine: Engine, cli: CliRunner
+) -> None:
+    with session_scope(engine) as s:
+        org = s.scalars(select(Organisation)).one()
+        org.settings = {
+            "clocks": {"hygiene.plan_first_visit": {"amount": "five", "unit": "fortnights"}},
+            "resident_channel": "mailto://sms.local/?to={oops}",
+        }
+    before = dump(engine)
+    line = refused(run(cli, "case", "open", "hygiene", "--resident", "r-0001", "--actor", GS,
+                       "--now", "2026-11-23T09:00", "--data", "observed_at=2026-11-20T10:00",
+                       "--data", "description=odeurs"))
+    assert "réglage invalide organisation.settings.clocks.hygiene.plan_first_visit" in line
     assert dump(engine) == before
 
 
