@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.private import keep_sqlite_file_private, private_dir
+
 DEFAULT_SQLITE_PATH = Path("var") / "suivi.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
@@ -47,7 +49,7 @@ def database_url() -> str:
     url = os.environ.get("SUIVI_DATABASE_URL", "").strip()
     if url:
         return checked_url(url)
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(DEFAULT_SQLITE_PATH.parent)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -119,6 +121,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        database_file = sqlite_file(engine)
+        if database_file is not None:
+            # First on connect: owner-only before the pragmas write anything (WAL mode).
+            event.listen(
+                engine, "connect", lambda *_: keep_sqlite_file_private(database_file),
+                insert=True,
+            )
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:

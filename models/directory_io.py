@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
 from models.schemas import DirectoryFile, StaffIn
-from models.yaml_stream import safe_load
+from models.settings import load_yaml
 from processes.errors import french_error
 
 
@@ -50,7 +50,7 @@ def parse_directory(text: str, source: str = "directory") -> DirectoryFile:
 
 def _parse_directory(text: str, source: str) -> DirectoryFile:
     try:
-        raw = safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.directory import ORGANISATION_WIDE_ROLES
+from models.settings import OrganisationSettings, check_email, check_phone, check_timezone
+from models.text import Address, Identifier, Name, Town, Url
 
 SiteKind = Literal["residence", "cada", "traveller_site"]
 Role = Literal[
@@ -21,56 +23,61 @@ class Strict(BaseModel):
 
 
 class OrganisationIn(Strict):
-    id: str = "default"
-    name: str
+    id: Identifier = "default"
+    name: Name
     timezone: str = "Europe/Paris"
     language: Literal["fr", "en"] = "fr"
-    address: str | None = None
-    base_url: str | None = None
-    settings: dict[str, Any] = Field(default_factory=dict)
+    address: Address | None = None
+    base_url: Address | None = None
+    settings: OrganisationSettings = Field(default_factory=OrganisationSettings)
+
+    _timezone = field_validator("timezone")(check_timezone)
 
 
 class LandlordIn(Strict):
-    id: str
-    name: str
+    id: Identifier
+    name: Name
 
 
 class SiteIn(Strict):
-    id: str
-    name: str
+    id: Identifier
+    name: Name
     kind: SiteKind
-    landlord: str | None = None
-    town: str | None = None
-    address: str | None = None
+    landlord: Identifier | None = None
+    town: Town | None = None
+    address: Address | None = None
 
 
 class DwellingIn(Strict):
-    id: str
-    site: str
-    label: str
-    landlord: str | None = None
+    id: Identifier
+    site: Identifier
+    label: Name
+    landlord: Identifier | None = None
 
 
 class ContactIn(Strict):
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+
+    _email = field_validator("email")(check_email)
+    _phone = field_validator("phone")(check_phone)
 
 
 class ResidentIn(Strict):
-    id: str
-    name: str
-    dwelling: str | None = None
+    id: Identifier
+    name: Name
+    dwelling: Identifier | None = None
     contact: ContactIn = Field(default_factory=ContactIn)
     consent: bool = False
 
 
 class StaffIn(Strict):
-    id: str
-    name: str
+    id: Identifier
+    name: Name
     role: Role
-    sites: list[str] | Literal["all"] = Field(default_factory=list)
-    landlord: str | None = None
-    notify: list[str] = Field(default_factory=list)
+    sites: list[Identifier] | Literal["all"] = Field(default_factory=list)
+    landlord: Identifier | None = None
+    notify: list[Url] = Field(default_factory=list)
     language: Literal["fr", "en"] | None = None
     active: bool = True
 

@@ -45,17 +45,24 @@ class _Unusual(Exception):
 _NO_KEY = object()
 
 
-def safe_load(text: str) -> Any:
-    """What `yaml.safe_load(text)` returns (or raises)."""
+class TooManyAliases(Exception):
+    """More aliases than the caller allows (a "billion laughs" file)."""
+
+
+def safe_load(text: str, *, max_aliases: int | None = None) -> Any:
+    """What `yaml.safe_load(text)` returns (or raises); `TooManyAliases` past `max_aliases`."""
     try:
-        return _stream_load(text)
+        return stream_load(text, max_aliases)
+    except TooManyAliases:
+        raise
     except Exception:  # an unusual file or a bad one: PyYAML's own answer
         # libyaml words its errors otherwise than PyYAML's own reader ("... in this context"),
         # and a refused file is small news: read it again the slow way for PyYAML's words.
         return yaml.safe_load(text)
 
 
-def _stream_load(text: str) -> Any:
+def stream_load(text: str, max_aliases: int | None = None) -> Any:
+    """The fast reader alone: raises on anything it leaves to PyYAML, and `TooManyAliases`."""
     loader = SAFE_LOADER(text)
     resolver = Resolver()
     # The first characters with which a plain scalar may be something else than a string.
@@ -68,6 +75,7 @@ def _stream_load(text: str) -> Any:
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    aliases = 0
 
     def add(value: Any) -> None:
         nonlocal root
@@ -124,6 +132,9 @@ def _stream_load(text: str) -> Any:
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 stack.pop()
             elif kind is AliasEvent:
+                aliases += 1
+                if max_aliases is not None and aliases > max_aliases:
+                    raise TooManyAliases
                 if event.anchor not in anchors:
                     raise _Unusual
                 add(anchors[event.anchor])

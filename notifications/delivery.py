@@ -2,8 +2,10 @@
 
 A row is claimed (`sending`, plus an open attempt row) and that claim is committed *before*
 anything is sent, so two delivery runs never take the same row: PostgreSQL claims with
-`FOR UPDATE SKIP LOCKED`, SQLite inside the engine's `BEGIN IMMEDIATE` transaction. The send
-happens outside any transaction and its result is recorded right after, one row at a time.
+`FOR UPDATE SKIP LOCKED`, SQLite inside the engine's `BEGIN IMMEDIATE` transaction. A run
+claims one row at a time, just before sending it, so a run killed mid-send strands only the
+message in flight. The send happens outside any transaction and its result is recorded right
+after.
 A run that dies between a send and its record leaves the row `sending`; the next run calls it
 `unknown` and does not send it again, because an email cannot be taken back: staff requeue
 it explicitly (`suivi notifications retry ID`).
@@ -127,6 +129,8 @@ class Claimed:
     subject: str
     body: str
     problem: str | None = None
+    recipient: str | None = None
+    """The staff member's or resident's id (the console log says for whom each line was)."""
     """Why the row could not be composed: recorded as a failed attempt, nothing sent."""
 
 
@@ -172,6 +176,7 @@ def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
         select(
             Notification.id, Notification.case_id, Notification.channel_url,
             Notification.subject, Notification.body,
+            func.coalesce(Notification.recipient_staff_id, Notification.recipient_resident_id),
         )
         .where(Notification.status.in_(DUE), Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at, Notification.id)
@@ -192,13 +197,15 @@ def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
     session.add_all(attempts)
     session.flush()
     return [
-        Claimed(r.id, a.id, r.case_id, r.channel_url, r.subject or "", r.body)
-        if r.body is not None else _with_text(session, r.id, a.id)
+        Claimed(r.id, a.id, r.case_id, r.channel_url, r.subject or "", r.body, recipient=r[5])
+        if r.body is not None else _with_text(session, r.id, a.id, r[5])
         for r, a in zip(rows, attempts, strict=True)
     ]
 
 
-def _with_text(session: Session, notification_id: int, attempt_id: int) -> Claimed:
+def _with_text(
+    session: Session, notification_id: int, attempt_id: int, recipient: str | None
+) -> Claimed:
     """A clock's row composed now, its text stored with the claim, before it is sent."""
     row = session.get(Notification, notification_id)
     assert row is not None
@@ -208,9 +215,13 @@ def _with_text(session: Session, notification_id: int, attempt_id: int) -> Claim
         problem = str(error) if isinstance(error, ComposeError) else (
             f"notification n° {row.id} : {type(error).__name__} : {error}"
         )
-        return Claimed(row.id, attempt_id, row.case_id, row.channel_url, "", "", problem)
+        return Claimed(
+            row.id, attempt_id, row.case_id, row.channel_url, "", "", problem, recipient
+        )
     row.subject, row.body = subject, body
-    return Claimed(row.id, attempt_id, row.case_id, row.channel_url, subject, body)
+    return Claimed(
+        row.id, attempt_id, row.case_id, row.channel_url, subject, body, recipient=recipient
+    )
 
 
 def window_start(session: Session, row: Notification) -> datetime:
@@ -278,24 +289,28 @@ def deliver_batch(
     batch_size: int = DEFAULT_BATCH,
     on_claimed: ClaimHook | None = None,
 ) -> DeliveryReport:
-    """Claim one batch (committed), send each row, record each result in its own transaction."""
+    """Up to `batch_size` rows, each claimed (committed) just before it is sent, its result
+    recorded in its own transaction."""
     now = to_utc(now)
     session = session_factory(engine)()
     try:
-        with session.begin():
-            claimed = claim_batch(session, now, batch_size)
-        if on_claimed is not None:
-            on_claimed([item.id for item in claimed])
-        report = DeliveryReport(now=now, batches=1, claimed=len(claimed),
-                                last_batch_claimed=len(claimed))
+        report = DeliveryReport(now=now, batches=1)
         schemes: Counter[str] = Counter()
-        for item in claimed:
+        for _ in range(batch_size):
+            with session.begin():
+                claimed = claim_batch(session, now, 1)
+            if not claimed:
+                break
+            (item,) = claimed
+            report.claimed += 1
+            if on_claimed is not None:
+                on_claimed([item.id])
             with session.begin():
                 if not still_ours(session, item, now):
                     report.retried += 1
                     continue
             result = (
-                send(item.channel_url, item.subject, item.body)
+                send(item.channel_url, item.subject, item.body, recipient=item.recipient)
                 if item.problem is None
                 else SendResult(ok=False, scheme=scheme(item.channel_url), error=item.problem)
             )
@@ -313,6 +328,7 @@ def deliver_batch(
                 status=status, message=result.error or "",
             ))
         report.by_scheme = dict(sorted(schemes.items()))
+        report.last_batch_claimed = report.claimed
         return report
     finally:
         session.close()
@@ -361,7 +377,7 @@ def managers_of(session: Session, row: Notification, site_id: str | None) -> lis
         if people:
             return [Recipient(manager, staff=s) for s in people]
     note = f"pas de responsable « {manager or role} » trouvé : envoyé à l'administration"
-    return [Recipient("admin", staff=s, note=note) for s in admins(session)]
+    return [Recipient("admin", staff=s, note=note) for s in admins(session, site_id)]
 
 
 def tell_manager(session: Session, row: Notification, now: datetime) -> list[Notification]:
@@ -518,6 +534,40 @@ def _check_may_requeue(session: Session, actor: Staff, row: Notification) -> Non
             f"notification n° {row.id} (sans dossier, pour {row.recipient_staff_id}) : renvoi "
             "réservé à son destinataire ou à un membre de l'équipe de tous les sites"
         )
+
+
+REQUEUABLE = ("unknown", "failed")
+MAX_REQUEUE = 10_000
+"""One requeue touches at most this many rows: a wider filter is refused, not truncated."""
+
+
+def requeue_candidates(
+    session: Session, *, status: str, since: datetime | None, case_id: int | None = None
+) -> list[int]:
+    """Ids of the rows a filter names (`--status unknown --since …`), oldest first."""
+    if status not in REQUEUABLE:
+        raise Refusal(
+            f"statut « {status} » : seules les notifications « unknown » ou « failed » "
+            "peuvent être renvoyées"
+        )
+    query = select(Notification.id).where(Notification.status == status)
+    if since is not None:
+        query = query.where(Notification.created_at >= to_utc(since))
+    if case_id is not None:
+        query = query.where(Notification.case_id == case_id)
+    ids = list(session.scalars(query.order_by(Notification.id).limit(MAX_REQUEUE + 1)))
+    if len(ids) > MAX_REQUEUE:
+        raise Refusal(
+            f"plus de {MAX_REQUEUE} notifications « {status} » : précisez --since ou --case"
+        )
+    return ids
+
+
+def requeue_many(
+    session: Session, ids: list[int], *, actor_id: str, now: datetime
+) -> list[Notification]:
+    """Several rows at once, all or nothing: one refusal and none is requeued."""
+    return [requeue(session, i, actor_id=actor_id, now=now) for i in dict.fromkeys(ids)]
 
 
 def requeue(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,17 @@ def channels_for(recipient: Recipient, settings: dict[str, Any]) -> list[str]:
     template = str(settings.get("resident_channel") or "")
     needs = [k for k in ("email", "phone") if "{" + k + "}" in template]
     if template and all(getattr(resident, k) for k in needs):
-        return [template.format(email=resident.email or "", phone=resident.phone or "")]
+        # Encoded, so that a value can only ever be one value: `a@b.org&bcc=c@d.org` is
+        # refused at import, and whatever got past it still cannot add a parameter.
+        try:
+            return [template.format(
+                email=quote(resident.email or "", safe="@"),
+                phone=quote(resident.phone or "", safe=""),
+            )]
+        except (KeyError, IndexError, ValueError):
+            # A template stored before settings were checked at import (`{oops}`): like no
+            # gateway at all, rather than every action on a resident's case failing.
+            return []
     return []
 
 

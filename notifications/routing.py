@@ -16,9 +16,6 @@ from sqlalchemy.orm import Session
 from models.cases import Case
 from models.directory import Resident, Staff, StaffSite
 
-# The direction hears of escalations wherever the case is (hygiene.md: "every dgls").
-ORGANISATION_WIDE = frozenset({"dgls"})
-
 
 @dataclass(frozen=True)
 class Recipient:
@@ -36,19 +33,26 @@ class Recipient:
 
 
 def staff_with_role(session: Session, role: str, site_id: str) -> list[Staff]:
-    query = select(Staff).where(Staff.role == role, Staff.active.is_(True))
-    if role not in ORGANISATION_WIDE:
-        covering = select(StaffSite.staff_id).where(StaffSite.site_id == site_id)
-        query = query.where(or_(Staff.all_sites.is_(True), Staff.id.in_(covering)))
+    """Active staff of a role whose reach includes the site: `sites: all`, or the site listed.
+    The direction (every dgls, hygiene.md) is reached this way too: a dgls limited to some
+    sites hears of those sites only."""
+    covering = select(StaffSite.staff_id).where(StaffSite.site_id == site_id)
+    query = select(Staff).where(
+        Staff.role == role,
+        Staff.active.is_(True),
+        or_(Staff.all_sites.is_(True), Staff.id.in_(covering)),
+    )
     return list(session.scalars(query.order_by(Staff.id)))
 
 
-def admins(session: Session) -> list[Staff]:
-    return list(
-        session.scalars(
-            select(Staff).where(Staff.role == "admin", Staff.active.is_(True)).order_by(Staff.id)
+def admins(session: Session, site_id: str | None) -> list[Staff]:
+    """The admins who answer for a site (or, without a site, those of every site)."""
+    if site_id is None:
+        query = select(Staff).where(
+            Staff.role == "admin", Staff.active.is_(True), Staff.all_sites.is_(True)
         )
-    )
+        return list(session.scalars(query.order_by(Staff.id)))
+    return staff_with_role(session, "admin", site_id)
 
 
 class Lookup(Protocol):
@@ -57,7 +61,7 @@ class Lookup(Protocol):
     def resident(self, resident_id: str) -> Resident | None: ...
     def staff(self, staff_id: str) -> Staff | None: ...
     def staff_with_role(self, role: str, site_id: str) -> list[Staff]: ...
-    def admins(self) -> list[Staff]: ...
+    def admins(self, site_id: str) -> list[Staff]: ...
 
 
 class SessionLookup:
@@ -73,8 +77,8 @@ class SessionLookup:
     def staff_with_role(self, role: str, site_id: str) -> list[Staff]:
         return staff_with_role(self.session, role, site_id)
 
-    def admins(self) -> list[Staff]:
-        return admins(self.session)
+    def admins(self, site_id: str) -> list[Staff]:
+        return admins(self.session, site_id)
 
 
 def resolve(
@@ -124,7 +128,7 @@ def resolve_with(
                 add(Recipient(name, staff=staff))
             continue
         note = f"aucun « {name} » pour le site {site_id} : envoyé à l'administration"
-        for admin in lookup.admins():
+        for admin in lookup.admins(site_id):
             add(Recipient(name, staff=admin, note=note))
     return list(found.values())
 

@@ -143,7 +143,7 @@ class Directory:
         self._resident_ids = {c.resident_id for c in cases}
         self._residents: dict[str, Resident] | None = None
         self._roles: dict[tuple[str, str], list[Staff]] = {}
-        self._admins: list[Staff] | None = None
+        self._admins: dict[str, list[Staff]] = {}
         self._channels: dict[tuple[str, tuple[str, ...], str | None, str | None],
                              list[_Channel]] = {}
 
@@ -153,10 +153,10 @@ class Directory:
             self._roles[key] = staff_with_role(self.session, role, site_id)
         return self._roles[key]
 
-    def admins(self) -> list[Staff]:
-        if self._admins is None:
-            self._admins = admins(self.session)
-        return self._admins
+    def admins(self, site_id: str) -> list[Staff]:
+        if site_id not in self._admins:
+            self._admins[site_id] = admins(self.session, site_id)
+        return self._admins[site_id]
 
     def resident(self, resident_id: str) -> Resident | None:
         if self._residents is None:

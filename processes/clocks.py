@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from processes.calendar import (
     PARIS,
     add_months,
@@ -18,6 +20,7 @@ from processes.calendar import (
     previous_working_day_from,
 )
 from processes.definition import ClockDef, Delay
+from processes.errors import Refusal
 
 
 def effective_delay(clock: ClockDef, process: str, settings: Mapping[str, Any] | None) -> Delay:
@@ -25,10 +28,19 @@ def effective_delay(clock: ClockDef, process: str, settings: Mapping[str, Any] |
 
     settings: {"clocks": {"hygiene.reported_plan_first_visit": {"amount": 7}}}
     """
-    overrides = ((settings or {}).get("clocks") or {}).get(f"{process}.{clock.name}")
+    key = f"{process}.{clock.name}"
+    overrides = ((settings or {}).get("clocks") or {}).get(key)
     if not overrides:
         return clock.delay
-    return Delay.model_validate({**clock.delay.model_dump(), **dict(overrides)})
+    try:
+        return Delay.model_validate({**clock.delay.model_dump(), **dict(overrides)})
+    except (ValidationError, TypeError, ValueError):
+        # Settings are checked at import; one stored before that (or edited by hand) is a
+        # refusal naming the key, never a crash of every action that sets this clock.
+        raise Refusal(
+            f"réglage invalide organisation.settings.clocks.{key} : corrigez-le dans "
+            "l'annuaire et réimportez-le"
+        ) from None
 
 
 def anchor_time(clock: ClockDef, entered_at: datetime, data: Mapping[str, Any]) -> datetime | None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models.cases import Case, CaseEvent, Clock
 from models.directory import Dwelling, Organisation, Resident, Staff
+from models.text import ID_MAX, control_problem
 from notifications.outbox import queue_notice
 from processes import registry
 from processes.audit import GENESIS, event_hash
@@ -60,7 +61,7 @@ class Actor:
 def load_actor(session: Session, actor_id: str) -> Actor:
     if actor_id == SYSTEM_ACTOR:
         return Actor(SYSTEM_ACTOR, SYSTEM_ROLE, None)
-    staff = session.get(Staff, actor_id)
+    staff = session.get(Staff, actor_id) if _is_identifier(actor_id) else None
     if staff is None or not staff.active:
         raise NotFound(f"membre du personnel inconnu ou inactif : « {actor_id} »")
     return Actor(staff.id, staff.role, staff)
@@ -387,6 +388,15 @@ def _require_aware(now: datetime) -> datetime:
     return to_utc(now)
 
 
+def _is_identifier(value: Any) -> bool:
+    """A value that can name a row: looked up as typed, it could crash PostgreSQL."""
+    return (
+        isinstance(value, str)
+        and len(value) <= ID_MAX
+        and control_problem(value, single_line=True) is None
+    )
+
+
 def open_case(
     session: Session,
     process_name: str,
@@ -404,11 +414,13 @@ def open_case(
     actor = load_actor(session, actor_id)
     trigger = definition.trigger(definition.open_trigger)
     _check_role(process, trigger, actor, None, None)
-    resident = session.get(Resident, resident_id)
+    resident = session.get(Resident, resident_id) if _is_identifier(resident_id) else None
     if resident is None:
         raise NotFound(f"résident inconnu : « {resident_id} »")
     raw = dict(payload)
     asked = raw.get("dwelling")
+    if asked is not None and not _is_identifier(asked):
+        raise InvalidPayload(f"dwelling : identifiant de logement invalide « {str(asked)[:64]} »")
     if asked and session.get(Dwelling, asked) is None:
         raise InvalidPayload(f"logement inconnu : « {asked} »")
     if asked and resident.dwelling_id and asked != resident.dwelling_id:
@@ -488,7 +500,8 @@ def open_case(
 
 
 def load_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    # Beyond a signed 64-bit integer no row exists, and asking would overflow the driver.
+    case = session.get(Case, case_id) if 0 < case_id < 2**63 else None
     if case is None:
         raise NotFound(f"dossier inconnu : C-{case_id}")
     return case

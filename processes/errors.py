@@ -20,6 +20,31 @@ _FRENCH = {
     "dict_type": "dictionnaire attendu (clé: valeur)",
     "model_type": "dictionnaire attendu (clé: valeur)",
     "model_attributes_type": "dictionnaire attendu (clé: valeur)",
+    "finite_number": "nombre fini attendu",
+    "decimal_type": "montant attendu (ex. 12,50)",
+    "int_type": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu (sans décimales)",
+    "float_parsing": "nombre attendu",
+    "bool_type": "oui/non attendu (true/false)",
+    "date_type": "date attendue (2026-11-30)",
+    "datetime_type": "date-heure attendue (2026-11-30T10:00)",
+    "date_from_datetime_inexact": "date sans heure attendue (2026-11-30)",
+    "datetime_object_invalid": "date-heure invalide (attendu : 2026-11-30T10:00)",
+    "string_unicode": "texte illisible (UTF-8 attendu)",
+    "string_pattern_mismatch": "format invalide",
+    "time_parsing": "heure invalide (attendu : 08:00)",
+}
+_BOUNDS = {
+    "greater_than": ("gt", "doit être supérieur à {}"),
+    "greater_than_equal": ("ge", "doit être au moins {}"),
+    "less_than": ("lt", "doit être inférieur à {}"),
+    "less_than_equal": ("le", "doit être au plus {}"),
+    "string_too_long": ("max_length", "texte trop long ({} caractères au plus)"),
+    "string_too_short": ("min_length", "texte trop court ({} caractère(s) au moins)"),
+    "too_long": ("max_length", "trop d'éléments ({} au plus)"),
+    "too_short": ("min_length", "pas assez d'éléments ({} au moins)"),
+    "decimal_max_digits": ("max_digits", "trop de chiffres ({} au plus)"),
+    "decimal_max_places": ("decimal_places", "trop de décimales ({} au plus)"),
 }
 
 
@@ -29,6 +54,9 @@ def french_error(error: Any) -> str:
     if kind == "literal_error":
         expected = (error.get("ctx") or {}).get("expected", "")
         return f"valeur non permise « {error.get('input')} » (attendu : {expected})"
+    if kind in _BOUNDS:
+        key, text = _BOUNDS[kind]
+        return text.format((error.get("ctx") or {}).get(key, "?"))
     if kind == "value_error":
         # Our own validators' messages, already French, without pydantic's English prefix.
         return str(error.get("msg", "")).removeprefix("Value error, ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,17 +13,58 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from models.db import get_engine, session_scope
+from models.text import ID_MAX, control_problem, strip_controls
 from processes.calendar import parse_moment
 from processes.errors import Refusal
+from processes.fields import year_problem
 
 if TYPE_CHECKING:
     from processes.read_policy import Viewer
 
-console = Console()
-err_console = Console(stderr=True)
+
+MAX_ROW_ID = 2**63 - 1
+"""The largest id either database can hold: a bigger number names no row."""
+
+
+class PlainConsole(Console):
+    """Prints every string as the text it is: a resident called `[bold]` or `[/]` is shown,
+    not interpreted (Rich markup raised *after* a commit), and terminal escape sequences
+    stored in a name (ESC[2J, OSC-8 links) are dropped instead of reaching the terminal.
+    Our own emphasis is built with `styled`, never with markup."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs.update(markup=False, emoji=False)
+        return super().render_str(strip_controls(text), **kwargs)
+
+
+console = PlainConsole()
+err_console = PlainConsole(stderr=True)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line of plain parts and `(text, style)` parts; every text stripped of controls."""
+    line = Text()
+    for part in parts:
+        text, style = (part, "") if isinstance(part, str) else part
+        line.append(strip_controls(text), style=style)
+    return line
+
+
+@contextmanager
+def after_commit(summary: str) -> Iterator[None]:
+    """Printing what a committed command did: if that fails, the command still succeeded,
+    so it says so in one line and exits 0 (a retry would act twice)."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - the work is done; only its display failed
+        sys.stderr.write(
+            f"affichage impossible ({type(error).__name__}) ; l'action est enregistrée.\n"
+        )
+        sys.stdout.write(strip_controls(summary) + "\n")
 
 NowOption = typer.Option(
     None, "--now", help="Date-heure ISO (heure de Paris sans décalage) ; défaut : l'heure réelle."
@@ -42,8 +84,11 @@ def resolve_now(now: str | None) -> datetime:
         return wall_clock
     try:
         moment = parse_moment(now)
-    except ValueError:
+    except (ValueError, OverflowError):
         fail(f"--now : date-heure invalide « {now} » (attendu : 2026-11-30T10:00)")
+    problem = year_problem(moment)
+    if problem:
+        fail(f"--now : {problem}")
     if moment > wall_clock:
         from processes.rehearsal import check_command_moment
 
@@ -84,19 +129,38 @@ def reader(session: Session, actor: str | None) -> Viewer | None:
     return load_viewer(session, actor)
 
 
+def identifier(value: str, option: str) -> str:
+    """An id typed on the command line: what the directory could hold, else exit 2."""
+    problem = control_problem(value, single_line=True)
+    if problem is None and not 0 < len(value) <= ID_MAX:
+        problem = f"identifiant de 1 à {ID_MAX} caractères attendu"
+    if problem:
+        fail(f"{option} : {problem}")
+    return value
+
+
+def row_id(text: str, what: str, example: str = "un numéro, ex. 12") -> int:
+    """A row number typed by a person: digits, within what a database can hold."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or int(cleaned) > MAX_ROW_ID:
+        fail(f"{what} invalide : « {text} » (attendu : {example})")
+    return int(cleaned)
+
+
 def parse_data(pairs: list[str] | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             fail(f"--data : « {pair} » n'est pas de la forme clé=valeur")
+        identifier(key.strip(), "--data")
         data[key.strip()] = value
     return data
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     # One line, never wrapped: scripts and people both read it.
-    sys.stderr.write(" ".join(message.split()) + "\n")
+    sys.stderr.write(" ".join(strip_controls(message).split()) + "\n")
     raise typer.Exit(code)
 
 
@@ -105,7 +169,16 @@ def print_json(value: Any) -> None:
         text = value.model_dump_json(by_alias=True, indent=2)
     else:
         text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write(text + "\n")
+    # JSON escapes C0 controls itself; C1 controls and bidi overrides are escaped here so
+    # that a terminal showing the JSON is not driven by a stored name. Values are unchanged.
+    sys.stdout.write(_TERMINAL_CONTROL.sub(_escape, text) + "\n")
+
+
+_TERMINAL_CONTROL = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 @contextmanager

@@ -96,12 +96,12 @@ def test_letter_into_an_unwritable_file_is_refused(
     case = warned_case()
     target = tmp_path / "l.html"
 
-    def denied(self: Path, data: bytes) -> int:
-        raise PermissionError(13, "Permission denied", str(self))
+    def denied(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
 
     # Tests may run as root, for whom chmod forbids nothing: refuse the write itself.
     with monkeypatch.context() as patch:
-        patch.setattr(Path, "write_bytes", denied)
+        patch.setattr("suivi.commands.letter.write_private", denied)
         line = one_french_line(run(cli, "case", "letter", str(case), "hygiene_warning_1",
                                    "-o", str(target), "--now", "2026-09-29T09:00"))
     assert line == f"-o : écriture refusée dans {target} (droits insuffisants)"

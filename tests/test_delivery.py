@@ -165,26 +165,50 @@ def test_a_run_that_died_while_sending_leaves_the_row_unknown_and_it_is_never_re
     assert ok is None and "interrompu" in error
 
 
-def test_a_batch_that_outlasts_the_lease_hands_back_what_it_had_not_sent_and_sends_it_once(
+def test_a_send_that_outlasts_the_lease_hands_back_its_row_and_every_row_is_sent_once(
     engine: Engine, http_receiver: HttpReceiver  # noqa: F811
 ) -> None:
     first = plan_first_visit_reminder(engine, http_receiver.url(), resident="r-0001")
     second = plan_first_visit_reminder(engine, http_receiver.url(), resident="r-0002")
     others: list[DeliveryReport] = []
 
-    def slow_batch(claimed: list[int]) -> None:
-        # This batch is still busy at 09:11 when the next run starts and calls it dead.
-        assert sorted(claimed) == sorted([first, second])
-        others.append(deliver_pending(engine, at("2026-11-30 09:11")))
+    def slow_send(claimed: list[int]) -> None:
+        # A run claims one row at a time: the slow one holds only the first when the next
+        # run starts at 09:11 and calls it dead.
+        assert len(claimed) == 1
+        if not others:
+            assert claimed == [first]
+            others.append(deliver_pending(engine, at("2026-11-30 09:11")))
 
-    slow = deliver_batch(engine, at("2026-11-30 09:00"), on_claimed=slow_batch)
-    assert (others[0].unknown, others[0].claimed, slow.sent, slow.retried) == (2, 0, 0, 2)
-    assert http_receiver.posts == []
-    assert {row(engine, n).status for n in (first, second)} == {"retry"}
-
-    resumed = deliver_pending(engine, at("2026-11-30 09:12"))
-    assert (resumed.sent, len(http_receiver.posts)) == (2, 2)
+    slow = deliver_batch(engine, at("2026-11-30 09:00"), on_claimed=slow_send)
+    # The second run sent the row the slow one had not claimed; the first row, known not
+    # sent, went back to the queue and the slow run sent it: each row once.
+    assert (others[0].unknown, others[0].sent) == (1, 1)
+    assert (slow.retried, slow.sent) == (1, 1)
+    assert len(http_receiver.posts) == 2
+    assert {row(engine, n).status for n in (first, second)} == {"sent"}
     assert [ok for _, ok, _ in attempts(engine, first)] == [False, True]
+
+
+def test_a_run_killed_during_the_first_send_of_a_batch_strands_only_that_message(
+    engine: Engine, http_receiver: HttpReceiver  # noqa: F811
+) -> None:
+    notices = [
+        plan_first_visit_reminder(engine, http_receiver.url(), resident=r)
+        for r in ("r-0001", "r-0002", "r-0003")
+    ]
+
+    def killed(claimed: list[int]) -> None:
+        raise KeyboardInterrupt  # the process dies between its claim and its send
+
+    with pytest.raises(KeyboardInterrupt):
+        deliver_batch(engine, at("2026-11-30 09:00"), on_claimed=killed)
+    assert [row(engine, n).status for n in notices] == ["sending", "pending", "pending"]
+
+    later = deliver_pending(engine, at("2026-11-30 09:11"))
+    assert (later.unknown, later.sent) == (1, 2)
+    assert [row(engine, n).status for n in notices] == ["unknown", "sent", "sent"]
+    assert len(http_receiver.posts) == 2
 
 
 def test_staff_requeue_an_unknown_row_explicitly_and_it_is_sent_once(

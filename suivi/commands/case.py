@@ -20,13 +20,17 @@ from suivi.common import (
     JsonOption,
     NowOption,
     ReaderOption,
+    after_commit,
     check_actor,
     console,
     fail,
+    identifier,
     parse_data,
     print_json,
     reader,
     resolve_now,
+    row_id,
+    styled,
     unit_of_work,
 )
 
@@ -36,9 +40,9 @@ case_app = typer.Typer(help="Dossiers : ouvrir, déclencher, consulter.", no_arg
 def parse_case_id(text: str) -> int:
     """Accept `12` and `C-12`: staff copy the reference from messages."""
     cleaned = text.strip().upper().removeprefix("C-")
-    if not cleaned.isdigit():
+    if not cleaned.isascii() or not cleaned.isdigit():
         fail(f"référence de dossier invalide : « {text} » (attendu : 12 ou C-12)")
-    return int(cleaned)
+    return row_id(cleaned, "référence de dossier", "12 ou C-12")
 
 
 def view_of(
@@ -71,10 +75,10 @@ def redacted_view(viewer: Viewer, view: CaseView) -> CaseView:
 
 def print_case(view: CaseView) -> None:
     status = "clos" if view.closed else "ouvert"
-    console.print(
-        f"[bold]{view.reference}[/] · {view.process} v{view.version} · "
-        f"[bold]{view.state_label}[/] ({view.state}, {status})"
-    )
+    console.print(styled(
+        (view.reference, "bold"), f" · {view.process} v{view.version} · ",
+        (view.state_label, "bold"), f" ({view.state}, {status})",
+    ))
     console.print(
         f"Résident : {view.resident_name} ({view.resident}) · logement {view.dwelling} · "
         f"site {view.site} · ouvert le {format_local(view.opened_at)}"
@@ -109,6 +113,8 @@ def open_command(
 ) -> None:
     """Ouvre un dossier pour un résident ; affiche le dossier créé (son numéro sert ensuite)."""
     moment = resolve_now(now)
+    process, resident = identifier(process, "processus"), identifier(resident, "--resident")
+    actor, payload = identifier(actor, "--actor"), parse_data(data)
     with unit_of_work(as_json) as session:
         check_actor(session, actor)
         case = engine.open_case(
@@ -116,11 +122,12 @@ def open_command(
             process,
             resident_id=resident,
             actor_id=actor,
-            payload=parse_data(data),
+            payload=payload,
             now=moment,
         )
         view = view_of(session, case)
-    print_json(view) if as_json else print_case(view)
+    with after_commit(f"dossier {view.reference} ouvert"):
+        print_json(view) if as_json else print_case(view)
 
 
 @case_app.command("fire")
@@ -137,19 +144,22 @@ def fire_command(
 ) -> None:
     """Déclenche une transition sur un dossier."""
     moment = resolve_now(now)
+    number, payload = parse_case_id(case_id), parse_data(data)
+    trigger, actor = identifier(trigger, "déclencheur"), identifier(actor, "--actor")
     with unit_of_work(as_json) as session:
         check_actor(session, actor)
         case = engine.fire(
             session,
-            parse_case_id(case_id),
+            number,
             trigger,
-            payload=parse_data(data),
+            payload=payload,
             actor_id=actor,
             now=moment,
             expected_version=expect_version,
         )
         view = view_of(session, case)
-    print_json(view) if as_json else print_case(view)
+    with after_commit(f"dossier {view.reference} : {trigger} enregistré"):
+        print_json(view) if as_json else print_case(view)
 
 
 @case_app.command("show")

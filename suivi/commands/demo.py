@@ -136,14 +136,14 @@ def asylum_table(summary: DemoSummary) -> Table:
 def where_to_look(summary: DemoSummary, path: Path) -> str:
     env = f"SUIVI_DATABASE_URL={demo.database_url(path)}"
     lines = [
-        "[bold]Pour regarder de plus près[/] (la base de la démo, jamais la vôtre) :",
+        "Pour regarder de plus près (la base de la démo, jamais la vôtre) :",
         f"  {env} .venv/bin/suivi notifications list",
         f"  {env} .venv/bin/suivi case list --process hygiene",
     ]
     if summary.alert_case is not None:
         lines.append(
             f"  {env} .venv/bin/suivi case show {summary.alert_case}"
-            "   [dim]# un dossier signalé à la direction (2e avertissement)[/]"
+            "   # un dossier signalé à la direction (2e avertissement)"
         )
     lines.append(f"  {env} .venv/bin/suivi audit verify")
     log = path.parent / demo.DEMO_CONSOLE_LOG.name
@@ -183,7 +183,7 @@ def demo_command(
     except demo.StepRefused as refused:
         fail(str(refused), code=1)
     console.print(
-        f"[bold]{directory.organisation.name}[/] : {len(directory.sites)} sites, "
+        f"{directory.organisation.name} : {len(directory.sites)} sites, "
         f"{len(directory.staff)} personnes, {len(directory.residents)} résidents "
         f"(annuaire de démonstration)\n"
         f"Base de la démo : {path} (recréée) · {replayed} jours d'historique rejoués "

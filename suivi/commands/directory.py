@@ -19,7 +19,8 @@ from models.directory_io import (
     load_directory_file,
     staff_missing_from,
 )
-from suivi.common import JsonOption, console, fail, print_json, unit_of_work
+from notifications.channels import mask_urls
+from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
 
 directory_app = typer.Typer(
     help="Annuaire : organisation, sites, personnel, résidents.", no_args_is_help=True
@@ -115,7 +116,8 @@ def show_command(as_json: bool = JsonOption) -> None:
                         "id": org.id,
                         "name": org.name,
                         "language": org.language,
-                        "settings": org.settings,
+                        # A gateway URL may hold its password: shown masked, as Apprise does.
+                        "settings": mask_urls(org.settings or {}),
                     }
                     if org
                     else None,
@@ -148,7 +150,7 @@ def show_command(as_json: bool = JsonOption) -> None:
             return
         if org is None:
             fail("annuaire vide : importez-le avec `suivi directory import FICHIER.yaml`")
-        console.print(f"[bold]{org.name}[/] — {len(sites)} sites, {residents} résidents")
+        console.print(styled((org.name, "bold"), f" — {len(sites)} sites, {residents} résidents"))
         table = Table(title="Sites")
         for col in ("id", "nom", "type", "bailleur", "commune", "logements"):
             table.add_column(col)

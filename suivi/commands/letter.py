@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from models.private import write_private
 from notifications.letters import KINDS, letter_for
 from processes.read_policy import readable_case
 from suivi.commands.case import case_app, parse_case_id
@@ -61,7 +62,8 @@ def letter_command(
         letter = letter_for(session, number, kind, now=moment)
     content = letter.pdf() if suffix == ".pdf" else letter.html.encode("utf-8")
     try:
-        output.write_bytes(content)
+        # A letter names the resident and the breach: readable by its owner only.
+        write_private(output, content)
     except IsADirectoryError:
         fail(f"-o : {output} est un dossier, pas un fichier")
     except FileNotFoundError:

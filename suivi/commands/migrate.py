@@ -61,7 +61,7 @@ def migrate_command(
 def print_report(report: MigrationReport) -> None:
     verb = "serait migré" if report.dry_run else "migré"
     console.print(
-        f"[bold]{report.process}[/] v{report.from_version} → v{report.to_version} : "
+        f"{report.process} v{report.from_version} → v{report.to_version} : "
         f"{len(report.cases)} dossier(s) en cours {verb}(s)"
         + (" (simulation, rien n'est écrit)" if report.dry_run else "")
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from flows import run_once
 from models.cases import NOTIFICATION_STATUSES
@@ -14,7 +15,8 @@ from notifications.delivery import (
     DeliveryReport,
     deliver_pending,
     list_notifications,
-    requeue,
+    requeue_candidates,
+    requeue_many,
     show_notification,
 )
 from processes.calendar import format_local
@@ -24,12 +26,16 @@ from suivi.common import (
     JsonOption,
     NowOption,
     ReaderOption,
+    after_commit,
     check_actor,
     console,
     fail,
+    identifier,
     print_json,
     reader,
     resolve_now,
+    row_id,
+    styled,
     unit_of_work,
 )
 
@@ -73,8 +79,8 @@ def report_table(report: DeliveryReport) -> Table:
     return table
 
 
-def _red(count: int) -> str:
-    return f"[red]{count}[/red]" if count else "0"
+def _red(count: int) -> Text:
+    return styled((str(count), "red" if count else ""))
 
 
 def errors_table(report: DeliveryReport) -> Table:
@@ -153,15 +159,16 @@ def list_command(
 
 @notifications_app.command("show")
 def show_command(
-    notification_id: int = typer.Argument(..., help="Numéro de la notification."),
+    notification_id: str = typer.Argument(..., help="Numéro de la notification."),
     actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Affiche une notification et son texte (aperçu s'il n'est pas encore écrit)."""
+    number = row_id(notification_id, "numéro de notification")
     with unit_of_work(as_json, read_only=True) as session:
         viewer = reader(session, actor)
         visible = visible_notifications(viewer) if viewer is not None else None
-        shown = show_notification(session, notification_id, visible=visible)
+        shown = show_notification(session, number, visible=visible)
     if as_json:
         print_json(shown.model_dump(mode="json"))
         return
@@ -183,24 +190,52 @@ def show_command(
 
 @notifications_app.command("retry")
 def retry_command(
-    notification_id: int = typer.Argument(..., help="Numéro de la notification."),
+    notification_ids: list[str] | None = typer.Argument(
+        None, help="Numéros des notifications (un ou plusieurs)."
+    ),
     actor: str = typer.Option(..., "--actor", help="Identifiant du membre du personnel."),
+    status: str | None = typer.Option(
+        None, "--status", help="Toutes celles de ce statut (unknown ou failed)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Avec --status : créées depuis cette date-heure (ISO)."
+    ),
+    case: str | None = typer.Option(None, "--case", help="Avec --status : de ce dossier."),
     now: str | None = NowOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Remet en file une notification en « remise incertaine » ou en échec (tracé)."""
+    """Remet en file des notifications en « remise incertaine » ou en échec (tracé).
+
+    Par numéros (`retry 41 42`) ou par filtre (`retry --status unknown --since 2026-11-30`);
+    tout ou rien : un refus, et aucune n'est remise en file."""
     moment = resolve_now(now)
+    actor = identifier(actor, "--actor")
+    numbers = [row_id(n, "numéro de notification") for n in notification_ids or []]
+    if numbers and status is not None:
+        fail("donnez des numéros ou un filtre (--status), pas les deux")
+    if not numbers and status is None:
+        fail("donnez un ou plusieurs numéros, ou un filtre : --status unknown [--since ISO]")
+    if status is None and (since is not None or case is not None):
+        fail("--since et --case filtrent avec --status (unknown ou failed)")
+    after = resolve_now(since) if since is not None else None
+    case_id = parse_case_id(case) if case is not None else None
     with unit_of_work(as_json) as session:
         check_actor(session, actor)
-        row = requeue(session, notification_id, actor_id=actor, now=moment)
-        result = {"id": row.id, "status": row.status, "next_attempt_at": row.next_attempt_at}
-    if as_json:
-        print_json(result)
-        return
-    console.print(
-        f"Notification n° {notification_id} remise en file par {actor} : "
-        f"envoi au prochain passage (suivi notify)."
-    )
+        if status is not None:
+            numbers = requeue_candidates(session, status=status, since=after, case_id=case_id)
+        rows = requeue_many(session, numbers, actor_id=actor, now=moment)
+        result = [
+            {"id": r.id, "status": r.status, "next_attempt_at": r.next_attempt_at} for r in rows
+        ]
+    with after_commit(f"{len(result)} notification(s) remise(s) en file"):
+        if as_json:
+            print_json(result[0] if notification_ids and len(notification_ids) == 1 else result)
+            return
+        listed = ", ".join(f"n° {r['id']}" for r in result) or "aucune"
+        console.print(
+            f"Notification(s) {listed} remise(s) en file par {actor} : "
+            f"envoi au prochain passage (suivi notify)."
+        )
 
 
 def register(app: typer.Typer) -> None:

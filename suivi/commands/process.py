@@ -7,7 +7,7 @@ from rich.table import Table
 
 from processes import registry
 from processes.errors import Refusal
-from suivi.common import JsonOption, console, fail, print_json
+from suivi.common import JsonOption, console, fail, print_json, styled
 
 process_app = typer.Typer(help="Définitions des processus.", no_args_is_help=True)
 
@@ -100,7 +100,7 @@ def show_command(
             }
         )
         return
-    console.print(f"[bold]{d.label}[/] ({d.name} v{d.version}) — {d.label_en}")
+    console.print(styled((d.label, "bold"), f" ({d.name} v{d.version}) — {d.label_en}"))
     states = Table(title="États")
     for col in ("état", "libellé", "déclencheurs", "horloges"):
         states.add_column(col)

@@ -23,9 +23,11 @@ from suivi.common import (
     ReaderOption,
     console,
     fail,
+    identifier,
     print_json,
     reader,
     resolve_now,
+    styled,
     unit_of_work,
 )
 
@@ -44,6 +46,7 @@ def show_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Tous les dossiers du résident, ouverts puis clos, avec la prochaine échéance de chacun."""
+    identifier(resident_id, "résident")
     with unit_of_work(as_json, read_only=True) as session:
         viewer = reader(session, actor)
         if viewer is not None:
@@ -67,7 +70,7 @@ def only_visible_cases(session: Session, viewer: Viewer, view: ResidentView) -> 
 
 def print_resident(view: ResidentView) -> None:
     where = f" · {view.dwelling_label} ({view.site})" if view.dwelling_label else ""
-    console.print(f"[bold]{view.name}[/] ({view.id}){where}")
+    console.print(styled((view.name, "bold"), f" ({view.id}){where}"))
     if not view.cases:
         console.print("Aucun dossier.")
         return

@@ -10,7 +10,7 @@ from rich.table import Table
 from flows import local_defaults, run_once
 from processes.calendar import format_local
 from processes.sweep import SweepSummary, sweep_due_clocks
-from suivi.common import JsonOption, NowOption, console, fail, print_json, resolve_now
+from suivi.common import JsonOption, NowOption, console, fail, print_json, resolve_now, styled
 
 KIND_LABELS = {"reminder": "relances", "escalation": "escalades", "deadline": "échéances"}
 
@@ -37,7 +37,7 @@ def summary_table(summary: SweepSummary) -> Table:
     table.add_row("Réservations abandonnées libérées", str(summary.released))
     table.add_row("Dossiers d'assurance ouverts", str(summary.insurance_opened))
     table.add_row("Lots", str(summary.batches))
-    table.add_row("En échec", f"[red]{summary.failed}[/red]" if summary.failed else "0")
+    table.add_row("En échec", styled((str(summary.failed), "red" if summary.failed else "")))
     return table
 
 
