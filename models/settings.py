@@ -97,8 +97,39 @@ class ClockOverride(_Strict):
         return {k: v for k, v in handler(self).items() if v is not None}
 
 
+class Signatory(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class LetterSettings(_Strict):
+    """Who signs the letters: `signatories.<letter kind>`, else `signatories.default`."""
+
+    signatories: dict[str, Signatory] = Field(default_factory=dict)
+
+
+class AuditSettings(_Strict):
+    """Landlord exports and checkpoints (processes/audit_export.py, notifications/audit_dispatch.py)."""
+
+    export_actor_names: bool = False
+    """Whether a landlord's export names the person who acted (else only the role)."""
+    checkpoint_target: str | None = Field(default=None, max_length=1000)
+    """An Apprise URL that receives each checkpoint's digest, outside the database."""
+    export_dir: str | None = Field(default=None, max_length=1000)
+    """Where the monthly exports are kept."""
+
+
+class RetentionSettings(_Strict):
+    closed_case_months: int = Field(default=24, ge=1, le=1200)
+    """How long a closed case stays identifiable (RGPD), in months."""
+
+
 class OrganisationSettings(_Strict):
     """`organisation.settings` in the directory file."""
+
+    letters: LetterSettings | None = None
+    audit: AuditSettings | None = None
+    retention: RetentionSettings | None = None
 
     clocks: dict[str, ClockOverride] = Field(default_factory=dict)
     """`<process>.<clock name>` → its delay."""

@@ -75,6 +75,9 @@ LAZY_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Notifications : la file d'envoi (outbox), ses essais et ses échecs.",
         ("suivi.commands.notify",),
     ),
+    "retention": ("Durée de conservation (RGPD).", ("suivi.commands.retention",)),
+    "user": ("Comptes : mots de passe et jetons d'API.", ("suivi.commands.user",)),
+    "web": ("Sert les pages et l'API.", ("suivi.commands.web",)),
 }
 
 _loaded: dict[str, click.Command] = {}

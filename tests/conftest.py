@@ -229,6 +229,18 @@ def session(engine: Engine) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prefect_logs_to_pytest() -> None:
+    """Prefect sets up its logging once, when `prefect.main` is first imported, on the
+    sys.stderr of that moment. The command line imports Prefect lazily (start-up time), so a
+    first flow run inside a CliRunner call would tie Prefect's console handler to that call's
+    stream, closed right after: every later flow run in the worker then fails to log ("I/O
+    operation on closed file"). Set up here, it writes to pytest's capture, open all along."""
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One Prefect test server for the whole suite (it takes 13-17 s to start)."""

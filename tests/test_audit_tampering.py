@@ -195,7 +195,7 @@ def test_suivi_audit_verify_exits_1_naming_each_tampering(
     key.write_text(new_private_pem())
     monkeypatch.setenv("SUIVI_AUDIT_KEY_FILE", str(key))
     engine = get_engine()
-    upgrade(engine)
+    upgrade(engine, rehearsal=True)
     with session_scope(engine) as s:
         import_directory(s, load_directory_file(DIRECTORY))
         truncated = walk_to(s, "warning_2").id

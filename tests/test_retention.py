@@ -158,7 +158,7 @@ def test_retention_apply_on_the_command_line(
 
     monkeypatch.setenv("SUIVI_DATABASE_URL", f"sqlite:///{tmp_path / 'suivi.db'}")
     engine = get_engine()
-    upgrade(engine)
+    upgrade(engine, rehearsal=True)
     with session_scope(engine) as s:
         import_directory(s, load_directory_file(DIRECTORY))
     closed, _ = closed_in_november(engine)

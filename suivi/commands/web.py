@@ -37,4 +37,4 @@ def web_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("web")(web_command)
+    app.command("web", short_help="Sert les pages et l'API.")(web_command)
