@@ -109,7 +109,7 @@ class LetterSettings(_Strict):
 
 
 class AuditSettings(_Strict):
-    """Landlord exports and checkpoints (processes/audit_export.py, notifications/audit_dispatch.py)."""
+    """Landlord exports and checkpoints (processes/audit_export.py, audit_dispatch.py)."""
 
     export_actor_names: bool = False
     """Whether a landlord's export names the person who acted (else only the role)."""
