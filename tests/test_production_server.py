@@ -156,8 +156,14 @@ class Api:
         return str(created["id"])
 
     def pause_schedules(self, paused: bool) -> None:
+        """Pausing stops new runs; a run whose time has already come stays `Scheduled`
+        (late) and a worker would take it: those are deleted too."""
         for deployment in self.deployments().values():
             self.call(f"/deployments/{deployment['id']}", {"paused": paused}, method="PATCH")
+        if paused:
+            for runs in self.scheduled_runs().values():
+                for run in runs:
+                    self.call(f"/flow_runs/{run['id']}", method="DELETE")
 
     def final_state(self, run_id: str) -> str | None:
         state = self.call(f"/flow_runs/{run_id}")["state"]
