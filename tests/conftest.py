@@ -250,11 +250,3 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=60):
         yield
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test`: `-n auto --dist loadgroup`), every test that needs
-    the Prefect test server runs on one worker, which starts it once (13-17 s); the demo's
-    module fixtures are then also built once."""
-    for item in items:
-        if "prefect_harness" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
