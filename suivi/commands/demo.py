@@ -146,6 +146,13 @@ def where_to_look(summary: DemoSummary, path: Path) -> str:
             "   # un dossier signalé à la direction (2e avertissement)"
         )
     lines.append(f"  {env} .venv/bin/suivi audit verify")
+    lines.append(
+        f"  echo 'mot de passe de démo' | {env} .venv/bin/suivi user set-password dgls-rey "
+        "--password-stdin"
+    )
+    lines.append(
+        f"  {env} .venv/bin/suivi web   [dim]# puis http://127.0.0.1:8000, dgls-rey[/]"
+    )
     log = path.parent / demo.DEMO_CONSOLE_LOG.name
     lines.append(f"Les messages du canal console sont dans {log}.")
     return "\n".join(lines)
