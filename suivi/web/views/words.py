@@ -1,0 +1,162 @@
+"""The words people read on the pages, French first: field names, choice values, roles,
+clock kinds and statuses.
+
+States, triggers and clocks carry their own labels in the definitions; payload fields and
+choice values do not, so the pages name them here. A test walks every registered definition
+and fails when a field or a choice has no French word, so `satisfactory` never reaches a
+screen.
+"""
+
+from __future__ import annotations
+
+FIELDS = {
+    "accepted_at": "Date de l'accord",
+    "actions": "Actions convenues",
+    "amount": "Montant (€)",
+    "at": "Date",
+    "attestation_issued_at": "Attestation remise le",
+    "balance": "Dette (€)",
+    "channel": "Moyen",
+    "cleaning_kit": "Kit de nettoyage remis",
+    "closed_at": "Date de clôture",
+    "collected": "Lettre retirée par le résident",
+    "consulted_at": "Première consultation le",
+    "contacted_at": "Contacté le",
+    "decided_at": "Date de la décision",
+    "description": "Constat",
+    "destination": "Destination",
+    "dwelling": "Logement",
+    "exit_at": "Sortie prévue le",
+    "exited_at": "Sorti le",
+    "expires_at": "Expire le",
+    "filed_at": "Introduit le",
+    "fsl_requested": "FSL demandé",
+    "granted": "Accordée",
+    "granted_at": "Accordé le",
+    "grounds": "Motifs",
+    "hearing_at": "Audience le",
+    "held_at": "Date et heure",
+    "housing_benefit_checked": "Droits APL/AL vérifiés",
+    "inadmissible": "Rejet pour irrecevabilité",
+    "instalments": "Échéances (une par ligne : date montant)",
+    "insurer": "Assureur",
+    "interview_at": "Entretien le",
+    "lodged_at": "Formé le",
+    "member_state": "État membre responsable",
+    "method": "Mode de signification",
+    "mode": "Lieu",
+    "month": "Mois",
+    "monthly_amount": "Redevance mensuelle (€)",
+    "notes": "Notes",
+    "notified_at": "Notifiée le",
+    "observed_at": "Constaté le",
+    "obstacles": "Freins rencontrés",
+    "outcome": "Résultat",
+    "override_reason": "Motif d'un recours hors délai",
+    "paid_at": "Payé le",
+    "panel": "Formation collégiale",
+    "partner": "Partenaire",
+    "policy_number": "Numéro de contrat",
+    "posted_at": "Mise en ligne le",
+    "procedure": "Procédure",
+    "reason": "Motif",
+    "registered_at": "Enregistrée au GUDA le",
+    "renewed_at": "Renouvelée le",
+    "requested_at": "Demandé le",
+    "sent_at": "Envoyée le",
+    "served_at": "Signifiée le",
+    "siao_requested_at": "Demande SIAO le",
+    "situation": "Situation",
+    "social_housing_requested_at": "Demande de logement social le",
+    "transfer_decision_notified_at": "Décision de transfert notifiée le",
+    "unpaid_months": "Mois impayés",
+    "valid_until": "Valable jusqu'au",
+    "visit_at": "Date et heure de la visite",
+    # What the engine adds to the case data and the event payloads shown in the timeline.
+    "number": "Visite n°",
+    "planned_for": "Prévue le",
+    "recorded_by": "Saisi par",
+    "due_on": "Échéance",
+}
+
+VALUES = {
+    "absconded": "en fuite",
+    "accelerated": "accélérée",
+    "annulment": "annulation",
+    "bailiff": "par huissier",
+    "ccas": "CCAS",
+    "dublin": "Dublin",
+    "email": "courriel",
+    "guardian": "tutelle ou curatelle",
+    "hand": "remise en main propre",
+    "hand_delivery": "remise en main propre",
+    "home": "à domicile",
+    "imprisoned": "emprisonnement",
+    "late_file": "dossier introduit hors délai",
+    "letter": "courrier",
+    "missed_interview": "absence à l'entretien",
+    "normal": "normale",
+    "office": "au bureau",
+    "other": "autre",
+    "refugee": "statut de réfugié",
+    "registered_letter": "lettre recommandée",
+    "rejection": "rejet",
+    "satisfactory": "satisfaisante",
+    "seniors_info": "Info Seniors",
+    "sms": "SMS",
+    "subsidiary": "protection subsidiaire",
+    "unsatisfactory": "insatisfaisante",
+    "visit": "visite",
+}
+
+ROLES = {
+    "agent": "agent",
+    "gs": "gestionnaire de site",
+    "rgls": "responsable de la gestion locative",
+    "dgls": "direction de la gestion locative",
+    "juriste": "juriste",
+    "social_worker": "travailleur social",
+    "cada_manager": "chef de service CADA",
+    "landlord": "bailleur",
+    "admin": "administration",
+    "system": "automatique",
+    "planner": "la personne qui a planifié",
+    "resident": "le résident",
+    "actor": "la personne qui agit",
+}
+
+CLOCK_KINDS = {"reminder": "rappel", "escalation": "alerte", "deadline": "échéance"}
+
+NOTIFICATION_STATUSES = {
+    "pending": "à envoyer",
+    "sending": "en cours d'envoi",
+    "sent": "envoyé",
+    "retry": "nouvel essai prévu",
+    "failed": "échec",
+    "unknown": "incertain (à vérifier)",
+}
+
+SITE_KINDS = {"residence": "résidence sociale", "cada": "CADA", "traveller_site": "aire d'accueil"}
+
+
+def field_label(name: str) -> str:
+    return FIELDS.get(name, name.replace("_", " ").capitalize())
+
+
+def value_word(value: object) -> str:
+    """A stored value as a person reads it: choices in French, yes/no, money as is."""
+    if value is True:
+        return "oui"
+    if value is False:
+        return "non"
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(value_word(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(value_word(v) for v in value.values())
+    return VALUES.get(str(value), str(value))
+
+
+def role_word(role: str) -> str:
+    return ROLES.get(role, role)
