@@ -72,7 +72,7 @@ def _rows(definition: ProcessDefinition, edges: list[tuple[str, str]]) -> list[l
 
 def _wrap(label: str, width: float) -> list[str]:
     chars = max(8, int((width - 10) / CHAR_WIDTH))
-    lines = textwrap.wrap(label, chars) or [label]
+    lines = textwrap.wrap(label, chars, break_long_words=False) or [label]
     if len(lines) > 2:
         lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), chars, placeholder="…")]
     return lines
