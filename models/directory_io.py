@@ -194,3 +194,18 @@ def import_directory(session: Session, directory: DirectoryFile) -> ImportSummar
         staff.site_links.extend(StaffSite(site_id=s) for s in sorted(wanted - have))
     session.flush()
     return summary
+
+
+def staff_missing_from(session: Session, directory: DirectoryFile) -> list[str]:
+    """Active staff in the database that the file no longer lists (left the association?)."""
+    listed = {p.id for p in directory.staff}
+    active = session.scalars(select(Staff.id).where(Staff.active.is_(True)).order_by(Staff.id))
+    return [staff_id for staff_id in active if staff_id not in listed]
+
+
+def deactivate_staff(session: Session, staff_ids: list[str]) -> None:
+    """They can no longer log in, act or be told; their history stays as it was."""
+    for staff_id in staff_ids:
+        staff = session.get(Staff, staff_id)
+        if staff is not None:
+            staff.active = False

@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "suivi.commands.notify",
     "suivi.commands.agenda",
     "suivi.commands.demo",
+    "suivi.commands.user",
+    "suivi.commands.web",
 ]
 
 

@@ -87,7 +87,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         url = request.getfixturevalue("postgres_server")
         eng = make_engine(url.render_as_string(hide_password=False))
         _reset_postgres(eng)
-    upgrade(eng)
+    upgrade(eng, rehearsal=True)
     with session_scope(eng) as session:
         import_directory(session, load_directory_file(DIRECTORY))
     yield eng
@@ -98,7 +98,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     """SQLite only, for tests about one backend's behaviour or that are slow to repeat."""
     eng = make_engine(f"sqlite:///{tmp_path / 'suivi.db'}")
-    upgrade(eng)
+    upgrade(eng, rehearsal=True)
     with session_scope(eng) as session:
         import_directory(session, load_directory_file(DIRECTORY))
     yield eng

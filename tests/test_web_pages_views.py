@@ -100,6 +100,7 @@ def test_the_case_page_after_an_unsatisfactory_first_visit_speaks_french(
     details = {d.label: d.value for d in latest.details}
     assert details["Résultat"] == "insatisfaisante"
     assert details["Freins rencontrés"] == "Isolement"
+    assert details["Date et heure"] == "01/12/2026 10:00"
     assert [c.label for c in page.clocks] == ["Planifier la visite suivante"]
     assert page.clocks[0].due == "22/12/2026 17:00"  # 15 working days after 1 December 17:00
     assert "visit_" not in page.clocks[0].rule

@@ -14,14 +14,18 @@ from models.schemas import CaseView
 from models.views import case_view
 from processes import engine, registry
 from processes.calendar import format_local
+from processes.read_policy import Viewer, readable_case, redact, visible_cases
 from suivi.common import (
     DataOption,
     JsonOption,
     NowOption,
+    ReaderOption,
+    check_actor,
     console,
     fail,
     parse_data,
     print_json,
+    reader,
     resolve_now,
     unit_of_work,
 )
@@ -37,17 +41,32 @@ def parse_case_id(text: str) -> int:
     return int(cleaned)
 
 
-def view_of(session: Session, case: Case, *, role: str | None = None) -> CaseView:
+def view_of(
+    session: Session, case: Case, *, role: str | None = None, viewer: Viewer | None = None
+) -> CaseView:
     process = registry.get(case.process, case.process_version)
+    role = viewer.role if viewer is not None else role
     allowed = (
         process.triggers_for(case.state, role) if role else process.staff_triggers_in(case.state)
     )
-    return case_view(
+    view = case_view(
         session,
         case,
         state_label=process.definition.state(case.state).label,
         allowed=[] if case.closed_at else allowed,
     )
+    return redacted_view(viewer, view) if viewer is not None else view
+
+
+def redacted_view(viewer: Viewer, view: CaseView) -> CaseView:
+    """The case as this person may read it (a landlord: no free text, no contact)."""
+    if not viewer.is_landlord:
+        return view
+    return view.model_copy(update={
+        "data": redact(viewer, view.data),
+        "history": [e.model_copy(update={"payload": redact(viewer, e.payload)})
+                    for e in view.history],
+    })
 
 
 def print_case(view: CaseView) -> None:
@@ -91,6 +110,7 @@ def open_command(
     """Ouvre un dossier pour un résident ; affiche le dossier créé (son numéro sert ensuite)."""
     moment = resolve_now(now)
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         case = engine.open_case(
             session,
             process,
@@ -118,6 +138,7 @@ def fire_command(
     """Déclenche une transition sur un dossier."""
     moment = resolve_now(now)
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         case = engine.fire(
             session,
             parse_case_id(case_id),
@@ -134,11 +155,17 @@ def fire_command(
 @case_app.command("show")
 def show_command(
     case_id: str = typer.Argument(..., help="Numéro du dossier."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Affiche un dossier : état, historique, échéances à venir."""
+    number = parse_case_id(case_id)
     with unit_of_work(as_json, read_only=True) as session:
-        view = view_of(session, engine.load_case(session, parse_case_id(case_id)))
+        viewer = reader(session, actor)
+        if viewer is None:
+            view = view_of(session, engine.load_case(session, number))
+        else:
+            view = view_of(session, readable_case(session, viewer, number), viewer=viewer)
     print_json(view) if as_json else print_case(view)
 
 
@@ -149,6 +176,7 @@ def list_command(
     site: str | None = typer.Option(None, "--site"),
     closed: bool = typer.Option(False, "--closed", help="Inclure les dossiers clos."),
     limit: int = typer.Option(200, "--limit"),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Liste les dossiers (ouverts par défaut ; --state inclut un état clos demandé)."""
@@ -162,6 +190,9 @@ def list_command(
     if site:
         query = query.where(Case.site_id == site)
     with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        if viewer is not None:
+            query = query.where(visible_cases(viewer))
         cases = session.scalars(query).all()
         rows: list[dict[str, Any]] = []
         for case in cases:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.cases import Case
 from models.residents_view import ResidentView, resident_view
 from processes import registry
 from processes.calendar import format_local
 from processes.errors import NotFound
-from suivi.common import JsonOption, console, print_json, unit_of_work
+from processes.read_policy import Viewer, readable_resident, visible_cases
+from suivi.common import JsonOption, ReaderOption, console, print_json, reader, unit_of_work
 
 resident_app = typer.Typer(help="Résidents : leurs dossiers.", no_args_is_help=True)
 
@@ -23,17 +26,29 @@ def labels(case: Case) -> tuple[str, str]:
 @resident_app.command("show")
 def show_command(
     resident_id: str = typer.Argument(..., help="Identifiant du résident (r-0001)."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Tous les dossiers du résident, ouverts puis clos, avec la prochaine échéance de chacun."""
     with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        if viewer is not None:
+            readable_resident(session, viewer, resident_id)
         view = resident_view(session, resident_id, labels)
         if view is None:
             raise NotFound(f"résident inconnu : « {resident_id} »")
+        if viewer is not None:
+            view = only_visible_cases(session, viewer, view)
     if as_json:
         print_json(view)
     else:
         print_resident(view)
+
+
+def only_visible_cases(session: Session, viewer: Viewer, view: ResidentView) -> ResidentView:
+    ids = [c.id for c in view.cases]
+    visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids), visible_cases(viewer))))
+    return view.model_copy(update={"cases": [c for c in view.cases if c.id in visible]})
 
 
 def print_resident(view: ResidentView) -> None:

@@ -9,6 +9,14 @@ screen.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from processes.calendar import format_local, parse_moment
+
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
 FIELDS = {
     "accepted_at": "Date de l'accord",
     "actions": "Actions convenues",
@@ -144,7 +152,8 @@ def field_label(name: str) -> str:
 
 
 def value_word(value: object) -> str:
-    """A stored value as a person reads it: choices in French, yes/no, money as is."""
+    """A stored value as a person reads it: choices in French, yes/no, dates in Paris time
+    (`30/11/2026 10:30`), money as is."""
     if value is True:
         return "oui"
     if value is False:
@@ -155,7 +164,12 @@ def value_word(value: object) -> str:
         return ", ".join(value_word(v) for v in value)
     if isinstance(value, dict):
         return " ".join(value_word(v) for v in value.values())
-    return VALUES.get(str(value), str(value))
+    text = str(value)
+    if MOMENT.match(text):
+        return format_local(parse_moment(text))  # Paris time, as staff read dates
+    if DAY.match(text):
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    return VALUES.get(text, text)
 
 
 def role_word(role: str) -> str:

@@ -1,0 +1,300 @@
+"""Server-rendered pages: agenda, case list, case page and its forms, resident, direction
+dashboard, my messages.
+
+Each route only translates: the read policy says what the person may see, a view function
+(suivi/web/views/) gathers it, a template shows it; a form is one `engine.fire` with the
+logged-in person as actor and the server's time. No rule lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from models.directory import Staff
+from notifications.letters import letter_for
+from processes import engine, registry
+from processes.definition import ProcessDefinition
+from processes.errors import Conflict, Forbidden, NotFound, Refusal
+from processes.read_policy import (
+    Viewer,
+    readable_case,
+    readable_resident,
+    redact,
+    visible_cases,
+)
+from suivi.web.deps import check_csrf, current_viewer, get_session
+from suivi.web.views.agenda import agenda_page
+from suivi.web.views.case_list import Filters, case_list
+from suivi.web.views.case_page import case_page
+from suivi.web.views.forms import payload_from_form
+from suivi.web.views.others import dashboard, my_messages, resident_page
+from suivi.web.views.words import field_label
+
+router = APIRouter(include_in_schema=False)
+DIRECTION_ROLES = ("dgls", "rgls")
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    viewer: Viewer | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = {"viewer": viewer, "lang": viewer.language if viewer else "fr", **(context or {})}
+    templates = request.app.state.templates
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, template, values, status_code=status_code
+    )
+
+
+def error_page(
+    request: Request, status_code: int, detail: str, *, viewer: Viewer | None = None
+) -> Response:
+    """A case one may not see answers as one that does not exist: the same 404 page."""
+    return render(request, "error.html.j2", {"status": status_code, "detail": detail},
+                  viewer=viewer, status_code=status_code)
+
+
+def _page(
+    request: Request, session: Session, viewer: Viewer, template: str, nav: str,
+    context: dict[str, Any], status_code: int = 200,
+) -> Response:
+    staff = session.get(Staff, viewer.staff_id)
+    values = {"nav": nav, "viewer_name": staff.name if staff else viewer.staff_id, **context}
+    return render(request, template, values, viewer=viewer, status_code=status_code)
+
+
+def _not_found(error: NotFound) -> HTTPException:
+    return HTTPException(status_code=404, detail=error.message)
+
+
+@router.get("/")
+def agenda(
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    staff = session.get(Staff, viewer.staff_id)
+    assert staff is not None  # current_viewer found them active
+    page = agenda_page(session, staff, request.app.state.clock())
+    return _page(request, session, viewer, "agenda.html.j2", "agenda", {"agenda": page})
+
+
+@router.get("/cases")
+def cases(
+    request: Request,
+    process: str = "",
+    state: str = "",
+    site: str = "",
+    q: str = "",
+    closed: str = "",
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    filters = Filters(process=process, state=state, site=site, q=q.strip()[:100],
+                      closed=bool(closed))
+    found = case_list(session, visible_cases(viewer), filters, request.app.state.clock())
+    return _page(request, session, viewer, "cases.html.j2", "cases", {"list": found})
+
+
+def _show_case(
+    request: Request,
+    session: Session,
+    viewer: Viewer,
+    case_id: int,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    try:
+        case = readable_case(session, viewer, case_id)
+    except NotFound as missing:
+        raise _not_found(missing) from None
+    page = case_page(
+        session,
+        case,
+        role=viewer.role,
+        covers_site=viewer.covers(case.site_id),
+        now=request.app.state.clock(),
+        answers=extra.pop("answers", None),
+        redact=lambda data: redact(viewer, data),
+        show_messages=not viewer.is_landlord,
+    )
+    context = {"page": page, "notice": None, "conflict": None, "refusal": None,
+               "open_form": None, **extra}
+    return _page(request, session, viewer, "case.html.j2", "cases", context, status_code)
+
+
+@router.get("/cases/{case_id}")
+def case(
+    request: Request,
+    case_id: int,
+    done: str = "",
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    notice = None
+    if done:
+        try:
+            label = _definition_of_case(session, case_id).trigger(done).label
+            notice = f"« {label} » est enregistré."
+        except (KeyError, NotFound):
+            notice = None
+    return _show_case(request, session, viewer, case_id, notice=notice)
+
+
+def _definition_of_case(session: Session, case_id: int) -> ProcessDefinition:
+    case = engine.load_case(session, case_id)
+    return registry.get(case.process, case.process_version).definition
+
+
+def _in_words(refusal: Refusal, definition: ProcessDefinition, trigger: str) -> str:
+    """The engine's French message with its codes said in words: trigger and field names,
+    the state's label, the triggers allowed by their labels."""
+    message = refusal.message
+    for known in definition.triggers:
+        message = message.replace(f"« {known.name} »", f"« {known.label} »")
+        message = message.replace(f"({known.name})", f"(« {known.label} »)")
+    try:
+        fields = definition.trigger(trigger).payload.model_fields
+    except KeyError:
+        fields = {}
+    for name in sorted(fields, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w.]){re.escape(name)} :", f"{field_label(name)} :", message)
+    if refusal.state:
+        try:
+            where = f"{definition.state(refusal.state).label}"
+        except KeyError:
+            where = refusal.state
+        message = f"Refusé (dossier C-{refusal.case_id}, « {where} ») : {message}."
+    return message
+
+
+@router.post("/cases/{case_id}/fire", dependencies=[Depends(check_csrf)])
+async def fire(
+    request: Request,
+    case_id: int,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        case = readable_case(session, viewer, case_id)
+    except NotFound as missing:
+        raise _not_found(missing) from None
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    trigger = form.get("trigger", "")
+    definition = registry.get(case.process, case.process_version).definition
+    try:
+        payload_type = definition.trigger(trigger).payload
+    except KeyError:
+        payload_type = None
+    version_text = form.get("expected_version", "")
+    expected = int(version_text) if version_text.isdigit() else None
+    try:
+        engine.fire(
+            session,
+            case_id,
+            trigger,
+            payload=payload_from_form(payload_type, form) if payload_type else {},
+            actor_id=viewer.staff_id,
+            now=request.app.state.clock(),
+            expected_version=expected,
+        )
+        session.commit()
+    except Conflict:
+        session.rollback()
+        session.expire_all()
+        current = readable_case(session, viewer, case_id)
+        label = registry.get(current.process, current.process_version).definition.state(
+            current.state).label
+        message = (
+            f"Le dossier a été modifié par quelqu'un d'autre entre-temps : rien n'a été "
+            f"enregistré. Il est maintenant à l'état « {label} » ; relisez-le avant d'agir."
+        )
+        return _show_case(request, session, viewer, case_id, status_code=409, conflict=message)
+    except Refusal as refusal:
+        session.rollback()
+        status = 403 if isinstance(refusal, Forbidden) else 422
+        if isinstance(refusal, NotFound):
+            status = 404
+        return _show_case(
+            request, session, viewer, case_id, status_code=status,
+            refusal=_in_words(refusal, definition, trigger), open_form=trigger,
+            answers={trigger: form},
+        )
+    return RedirectResponse(f"/cases/{case_id}?done={trigger}", status_code=303)
+
+
+@router.get("/cases/{case_id}/letters/{name}")
+def letter(
+    request: Request,
+    case_id: int,
+    name: str,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        case = readable_case(session, viewer, case_id)
+    except NotFound as missing:
+        raise _not_found(missing) from None
+    kind, _, extension = name.rpartition(".")
+    if not viewer.covers(case.site_id) or extension not in ("pdf", "html"):
+        raise HTTPException(status_code=404, detail=f"courrier inconnu : {name}")
+    try:
+        written = letter_for(session, case_id, kind, now=request.app.state.clock())
+    except Refusal as refusal:
+        raise HTTPException(status_code=404, detail=refusal.message) from None
+    if extension == "html":
+        return HTMLResponse(written.html)
+    filename = f"C-{case_id}-{kind}.pdf"
+    return Response(
+        written.pdf(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/residents/{resident_id}")
+def resident(
+    request: Request,
+    resident_id: str,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        readable_resident(session, viewer, resident_id)
+    except NotFound as missing:
+        raise _not_found(missing) from None
+    page = resident_page(session, resident_id, visible_cases(viewer), request.app.state.clock())
+    if page is None:
+        raise HTTPException(status_code=404, detail=f"résident inconnu : « {resident_id} »")
+    return _page(request, session, viewer, "resident.html.j2", "cases", {"page": page})
+
+
+@router.get("/direction")
+def direction(
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    if viewer.role not in DIRECTION_ROLES:
+        raise HTTPException(status_code=403, detail="le tableau de bord est réservé à la direction")
+    board = dashboard(session, visible_cases(viewer), request.app.state.clock())
+    return _page(request, session, viewer, "direction.html.j2", "direction", {"board": board})
+
+
+@router.get("/messages")
+def messages(
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    rows = my_messages(session, viewer.staff_id)
+    return _page(request, session, viewer, "messages.html.j2", "messages", {"messages": rows})
