@@ -80,7 +80,9 @@ def main() -> None:
     db = folder / "demo.db"
     shutil.copy(args.base, db)
     env = dict(os.environ, SUIVI_DATABASE_URL=f"sqlite:///{db}",
-               SUIVI_SECRET_KEY="bench-" + "x" * 40, SUIVI_WEB_INSECURE_COOKIES="1")
+               SUIVI_SECRET_KEY="bench-" + "x" * 40)
+    # A demo database built before the web's migration gets it on the copy.
+    subprocess.run([str(SUIVI), "db", "upgrade"], env=env, check=True, capture_output=True)
     gs, director = staff_of(env, "gs"), staff_of(env, "dgls")
     for staff in (gs, director):
         subprocess.run([str(SUIVI), "user", "set-password", staff, "--password-stdin"],

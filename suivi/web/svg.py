@@ -164,13 +164,13 @@ def process_diagram(
         marker = "arrow-next" if nxt else "arrow"
         parts.append(f'<path class="{css}" d="{d}" marker-end="url(#{marker})"/>')
     for box in boxes.values():
-        css = ["state"]
+        classes = ["state"]
         if box.final:
-            css.append("state-final")
+            classes.append("state-final")
         if box.id in been:
-            css.append("state-visited")
+            classes.append("state-visited")
         if box.id == current:
-            css.append("state-current")
+            classes.append("state-current")
         lines = _wrap(box.label, box.width)
         cx = box.x + box.width / 2
         first = box.y + NODE_HEIGHT / 2 - (len(lines) - 1) * (FONT + 2) / 2 + FONT / 3
@@ -180,7 +180,7 @@ def process_diagram(
         )
         current_attr = ' aria-current="step"' if box.id == current else ""
         parts.append(
-            f'<g class="{" ".join(css)}" data-state="{escape(box.id)}"{current_attr}>'
+            f'<g class="{" ".join(classes)}" data-state="{escape(box.id)}"{current_attr}>'
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" '
             f'height="{NODE_HEIGHT}" rx="{12 if box.final else 6}"/>'
             f'<text text-anchor="middle" font-size="{FONT}">{label}</text></g>'
@@ -208,25 +208,33 @@ def stacked_bars(
     """
     bar, row_gap, label_gap = 16, 12, 16
     top = 8
-    legend_height = 22
+    # The legend wraps: a process's name is long ("Amélioration de l'entretien du logement").
+    legend: list[tuple[float, float, int, Series]] = []
+    x, y = float(MARGIN), float(top)
+    for i, s in enumerate(series):
+        width = 16 + len(s.label) * CHAR_WIDTH + 18
+        if x + width > WIDTH - MARGIN and x > MARGIN:
+            x, y = float(MARGIN), y + 20
+        legend.append((x, y, i, s))
+        x += width
+    legend_height = y - top + 26
     height = top + legend_height + len(rows) * (bar + row_gap + label_gap) + 8
     largest = max((sum(counts.values()) for _, counts in rows), default=0) or 1
     usable = WIDTH - 2 * MARGIN - 40
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" '
+        f'viewBox="0 0 {WIDTH} {height:.0f}" '
         f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
-    x = MARGIN
-    for i, s in enumerate(series):
+    for x, y, i, s in legend:
         parts.append(
-            f'<rect class="series-{i % 6}" x="{x}" y="{top}" width="12" height="12" rx="2"/>'
-            f'<text x="{x + 16}" y="{top + 10}" font-size="{FONT}">{escape(s.label)}</text>'
+            f'<rect class="series-{i % 6}" x="{x:.1f}" y="{y:.1f}" width="12" height="12" rx="2"/>'
+            f'<text x="{x + 16:.1f}" y="{y + 10:.1f}" font-size="{FONT}">{escape(s.label)}</text>'
         )
-        x += 16 + int(len(s.label) * CHAR_WIDTH) + 18
     y = top + legend_height
     for name, counts in rows:
         parts.append(
-            f'<text x="{MARGIN}" y="{y + 12}" font-size="{FONT}" class="row-label">'
+            f'<text x="{MARGIN}" y="{y + 12:.1f}" font-size="{FONT}" class="row-label">'
             f"{escape(name)}</text>"
         )
         y += label_gap
@@ -237,13 +245,15 @@ def stacked_bars(
                 continue
             w = usable * value / largest
             parts.append(
-                f'<rect class="series-{i % 6}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}">'
+                f'<rect class="series-{i % 6}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
+                f'height="{bar}">'
                 f"<title>{escape(name)} · {escape(s.label)} : {value}</title></rect>"
             )
             x += w
         total = sum(counts.values())
         parts.append(
-            f'<text x="{x + 6:.1f}" y="{y + 12}" font-size="{FONT}" class="total">{total}</text>'
+            f'<text x="{x + 6:.1f}" y="{y + 12:.1f}" font-size="{FONT}" class="total">'
+            f"{total}</text>"
         )
         y += bar + row_gap
     parts.append("</svg>")
