@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from models.cases import Case
 from models.directory import Organisation, Staff
 from notifications.agenda import (
     AgendaItem,
@@ -71,13 +73,37 @@ def _line(item: AgendaItem, day_only: bool) -> Line:
     )
 
 
+class _OnePerson(_Collector):
+    """The morning collection for one person only: an item is routed and worded only when
+    it is on one of their sites and routed to them (the page's time goes nowhere else)."""
+
+    def __init__(self, session: Session, base_url: str, staff: Staff) -> None:
+        super().__init__(session, base_url)
+        self.staff = staff
+
+    def add(self, case: Case, recipients: tuple[str, ...], item: dict[str, Any]) -> None:
+        if not (self.staff.covers(case.site_id) and self._may_be_for(case, recipients)):
+            return
+        if self.staff.id not in self.staff_for(case, recipients):
+            return
+        super().add(case, recipients, item)
+
+
+    def _may_be_for(self, case: Case, recipients: tuple[str, ...]) -> bool:
+        """What routing needs to reach this person: their role named, their own planned
+        visit, or the administration standing in for a role nobody holds on the site."""
+        if self.staff.role in recipients or self.staff.role == "admin":
+            return True
+        return "planner" in recipients and case.data.get("visit_planned_by") == self.staff.id
+
+
 def items_for(session: Session, staff: Staff, now: datetime) -> list[AgendaItem]:
     """Everything on `staff`'s plate until the end of the coming week, as the morning
     message would route it."""
     day = Window.of(now)
     week = Window(day=day.day, start=day.start, end=day.horizon, horizon=day.horizon)
     org = session.query(Organisation).first()
-    collector = _Collector(session, base_url_of(org))
+    collector = _OnePerson(session, base_url_of(org), staff)
     collect_clocks(collector, week)
     collect_undone(collector, week)
     collect_visits(collector, week)
