@@ -206,3 +206,21 @@ def test_the_chart_draws_one_bar_per_site_with_its_total() -> None:
     totals = [t.text for t in tree.iter("{http://www.w3.org/2000/svg}text")
               if t.get("class") == "total"]
     assert totals == ["4", "2"]
+
+
+def test_an_asylum_deadline_on_the_agenda_shows_only_reference_kind_and_date(
+    session: Session,
+) -> None:
+    """The Haddad family's attestation was handed over Thursday 12 November: the OFPRA file
+    is due 21 days later, on Thursday 3 December."""
+    wf.open_case(
+        session, "asylum", resident_id="r-0004", actor_id="ts-cada", now=at("2026-11-12 10:00"),
+        payload={"procedure": "normal", "registered_at": "2026-11-10",
+                 "attestation_issued_at": "2026-11-12"},
+    )
+    page = agenda_page(session, session.get(Staff, "juriste-cada"), MONDAY)
+    lines = page.overdue + page.today_lines + [line for d in page.week for line in d.lines]
+    assert lines, "the juriste has the OFPRA deadlines on their agenda"
+    for line in lines:
+        assert (line.kind, line.reference, line.sensitive) == ("Échéance", "C-1", True)
+        assert (line.resident, line.dwelling, line.site) == ("", "", "")

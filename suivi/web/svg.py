@@ -16,13 +16,13 @@ from html import escape
 
 from processes.definition import ProcessDefinition
 
-WIDTH = 480
+WIDTH = 440
 NODE_HEIGHT = 46
 ROW_GAP = 34
 MARGIN = 10
 GAP = 10
-FONT = 12
-CHAR_WIDTH = 6.2  # average width of a 12 px sans-serif character, to wrap labels
+FONT = 13
+CHAR_WIDTH = 6.8  # average width of a 13 px sans-serif character, to wrap labels
 
 
 @dataclass(frozen=True)
