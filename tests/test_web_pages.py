@@ -214,3 +214,23 @@ def test_the_director_sees_the_dashboard_and_decides_a_termination(
                    decided_at="2027-01-25T08:30", grounds="Trois visites, deux avertissements")
     page = client.get(answer.headers["location"]).text
     assert '<span class="badge closed" id="state">Résiliation</span>' in page
+
+
+def test_a_landlords_user_reads_the_case_without_free_text_forms_or_messages(
+    sqlite_engine: Engine, clock: Clock, case_id: int
+) -> None:
+    with session_scope(sqlite_engine) as s:
+        wf.fire(s, case_id, "record_visit", actor_id="gs-viala", now=at("2026-12-01 12:00"),
+                payload={"held_at": "2026-12-01T10:00", "outcome": "unsatisfactory",
+                         "obstacles": "Problèmes de santé"})
+    give_password(sqlite_engine, "bailleur-13h")
+    client = client_for(sqlite_engine, clock)
+    log_in(client, "bailleur-13h")
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert '<span class="badge" id="state">2e visite</span>' in page.text
+    assert "insatisfaisante" in page.text  # what the visit found, as a fact
+    for secret in ("Déchets accumulés", "Problèmes de santé", "class=\"fire\"", "✉"):
+        assert secret not in page.text
+    listed = client.get("/cases").text
+    assert f'href="/cases/{case_id}"' in listed

@@ -71,10 +71,6 @@ def _page(
     return render(request, template, values, viewer=viewer, status_code=status_code)
 
 
-def _not_found(error: NotFound) -> HTTPException:
-    return HTTPException(status_code=404, detail=error.message)
-
-
 @router.get("/")
 def agenda(
     request: Request,
@@ -116,7 +112,7 @@ def _show_case(
     try:
         case = readable_case(session, viewer, case_id)
     except NotFound as missing:
-        raise _not_found(missing) from None
+        return error_page(request, 404, missing.message, viewer=viewer)
     page = case_page(
         session,
         case,
@@ -187,7 +183,7 @@ async def fire(
     try:
         case = readable_case(session, viewer, case_id)
     except NotFound as missing:
-        raise _not_found(missing) from None
+        return error_page(request, 404, missing.message, viewer=viewer)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     trigger = form.get("trigger", "")
     definition = registry.get(case.process, case.process_version).definition
@@ -243,7 +239,7 @@ def letter(
     try:
         case = readable_case(session, viewer, case_id)
     except NotFound as missing:
-        raise _not_found(missing) from None
+        return error_page(request, 404, missing.message, viewer=viewer)
     kind, _, extension = name.rpartition(".")
     if not viewer.covers(case.site_id) or extension not in ("pdf", "html"):
         raise HTTPException(status_code=404, detail=f"courrier inconnu : {name}")
@@ -271,7 +267,7 @@ def resident(
     try:
         readable_resident(session, viewer, resident_id)
     except NotFound as missing:
-        raise _not_found(missing) from None
+        return error_page(request, 404, missing.message, viewer=viewer)
     page = resident_page(session, resident_id, visible_cases(viewer), request.app.state.clock())
     if page is None:
         raise HTTPException(status_code=404, detail=f"résident inconnu : « {resident_id} »")
