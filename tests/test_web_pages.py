@@ -234,3 +234,27 @@ def test_a_landlords_user_reads_the_case_without_free_text_forms_or_messages(
         assert secret not in page.text
     listed = client.get("/cases").text
     assert f'href="/cases/{case_id}"' in listed
+
+
+def test_a_site_manager_who_reads_english_gets_the_case_page_in_english(
+    sqlite_engine: Engine, clock: Clock, case_id: int
+) -> None:
+    from models.directory import Staff
+
+    with session_scope(sqlite_engine) as s:
+        staff = s.get(Staff, "gs-viala")
+        assert staff is not None
+        staff.language = "en"
+    give_password(sqlite_engine, "gs-viala")
+    client = client_for(sqlite_engine, clock)
+    log_in(client, "gs-viala")
+    answer = _fire(client, case_id, "record_visit", held_at="2026-12-01T10:30",
+                   outcome="unsatisfactory")
+    page = client.get(answer.headers["location"]).text
+    assert '<html lang="en">' in page
+    assert "“Record the visit” recorded." in page
+    assert '<span class="badge" id="state">Second visit</span>' in page
+    assert "What you can do" in page and "Coming deadlines" in page
+    assert "First visit → Second visit" in page
+    agenda = client.get("/").text
+    assert "This week" in agenda or "Today" in agenda

@@ -33,7 +33,7 @@ from suivi.web.views.case_list import Filters, case_list
 from suivi.web.views.case_page import case_page
 from suivi.web.views.forms import payload_from_form
 from suivi.web.views.others import dashboard, my_messages, resident_page
-from suivi.web.views.words import field_label
+from suivi.web.views.words import english, field_label, label_of, use_language
 
 router = APIRouter(include_in_schema=False)
 DIRECTION_ROLES = ("dgls", "rgls")
@@ -77,6 +77,7 @@ def agenda(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     staff = session.get(Staff, viewer.staff_id)
     assert staff is not None  # current_viewer found them active
     page = agenda_page(session, staff, request.app.state.clock())
@@ -94,6 +95,7 @@ def cases(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     filters = Filters(process=process, state=state, site=site, q=q.strip()[:100],
                       closed=bool(closed))
     found = case_list(session, visible_cases(viewer), filters, request.app.state.clock())
@@ -109,6 +111,7 @@ def _show_case(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
+    use_language(viewer.language)
     try:
         case = readable_case(session, viewer, case_id)
     except NotFound as missing:
@@ -136,11 +139,12 @@ def case(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     notice = None
     if done:
         try:
-            label = _definition_of_case(session, case_id).trigger(done).label
-            notice = f"« {label} » est enregistré."
+            label = label_of(_definition_of_case(session, case_id).trigger(done))
+            notice = f"“{label}” recorded." if english() else f"« {label} » est enregistré."
         except (KeyError, NotFound):
             notice = None
     return _show_case(request, session, viewer, case_id, notice=notice)
@@ -156,8 +160,8 @@ def _in_words(refusal: Refusal, definition: ProcessDefinition, trigger: str) -> 
     the state's label, the triggers allowed by their labels."""
     message = refusal.message
     for known in definition.triggers:
-        message = message.replace(f"« {known.name} »", f"« {known.label} »")
-        message = message.replace(f"({known.name})", f"(« {known.label} »)")
+        message = message.replace(f"« {known.name} »", f"« {label_of(known)} »")
+        message = message.replace(f"({known.name})", f"(« {label_of(known)} »)")
     try:
         fields = definition.trigger(trigger).payload.model_fields
     except KeyError:
@@ -166,10 +170,11 @@ def _in_words(refusal: Refusal, definition: ProcessDefinition, trigger: str) -> 
         message = re.sub(rf"(?<![\w.]){re.escape(name)} :", f"{field_label(name)} :", message)
     if refusal.state:
         try:
-            where = f"{definition.state(refusal.state).label}"
+            where = label_of(definition.state(refusal.state))
         except KeyError:
             where = refusal.state
-        message = f"Refusé (dossier C-{refusal.case_id}, « {where} ») : {message}."
+        prefix = "Refused" if english() else "Refusé"
+        message = f"{prefix} (dossier C-{refusal.case_id}, « {where} ») : {message}."
     return message
 
 
@@ -180,6 +185,7 @@ async def fire(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     try:
         case = readable_case(session, viewer, case_id)
     except NotFound as missing:
@@ -208,9 +214,12 @@ async def fire(
         session.rollback()
         session.expire_all()
         current = readable_case(session, viewer, case_id)
-        label = registry.get(current.process, current.process_version).definition.state(
-            current.state).label
+        label = label_of(registry.get(current.process, current.process_version).definition
+                         .state(current.state))
         message = (
+            "Someone else changed the case meanwhile: nothing was recorded. It is now in "
+            f"“{label}”; read it again before acting."
+        ) if english() else (
             f"Le dossier a été modifié par quelqu'un d'autre entre-temps : rien n'a été "
             f"enregistré. Il est maintenant à l'état « {label} » ; relisez-le avant d'agir."
         )
@@ -264,6 +273,7 @@ def resident(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     try:
         readable_resident(session, viewer, resident_id)
     except NotFound as missing:
@@ -280,6 +290,7 @@ def direction(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     if viewer.role not in DIRECTION_ROLES:
         raise HTTPException(status_code=403, detail="le tableau de bord est réservé à la direction")
     board = dashboard(session, visible_cases(viewer), request.app.state.clock())
@@ -292,5 +303,6 @@ def messages(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    use_language(viewer.language)
     rows = my_messages(session, viewer.staff_id)
     return _page(request, session, viewer, "messages.html.j2", "messages", {"messages": rows})

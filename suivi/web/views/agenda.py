@@ -25,6 +25,7 @@ from notifications.agenda import (
 )
 from notifications.outbox import base_url_of
 from suivi.web.views.common import day_text, when
+from suivi.web.views.words import english
 
 
 @dataclass
@@ -63,7 +64,7 @@ def _line(item: AgendaItem, day_only: bool) -> Line:
     return Line(
         case_id=item.case_id,
         reference=item.case_ref,
-        kind=item.kind,
+        kind=item.kind_en if english() else item.kind,
         when=moment[-5:] if day_only else moment,
         resident=item.resident,
         dwelling=item.dwelling,
@@ -128,7 +129,7 @@ def agenda_page(session: Session, staff: Staff, now: datetime) -> AgendaPage:
         else:
             title = day_text(item.due_at)
             if item.due_at < day.end + timedelta(days=1):
-                title = f"demain, {title}"
+                title = f"{'tomorrow' if english() else 'demain'}, {title}"
             week.setdefault(title, Day(title)).lines.append(_line(item, day_only=True))
     return AgendaPage(
         today=day_text(now), overdue=overdue, today_lines=today, week=list(week.values())

@@ -13,6 +13,7 @@ from models.cases import Case, Clock
 from models.directory import Resident, Site
 from processes import registry
 from suivi.web.views.common import clock_label, definition_of, when
+from suivi.web.views.words import label_of
 
 PAGE_SIZE = 200
 
@@ -94,8 +95,8 @@ def case_list(
             Row(
                 id=case.id,
                 reference=case.reference,
-                process_label=definition.label,
-                state_label=definition.state(case.state).label,
+                process_label=label_of(definition),
+                state_label=label_of(definition.state(case.state)),
                 resident_id=case.resident_id,
                 resident=resident_name,
                 site=site_name,
@@ -108,7 +109,7 @@ def case_list(
     return CaseList(
         rows=rows,
         filters=filters,
-        processes=[Choice(p.name, p.definition.label) for p in registry.latest_all()],
+        processes=[Choice(p.name, label_of(p.definition)) for p in registry.latest_all()],
         states=_state_choices(filters.process),
         sites=_site_choices(session, visible),
         truncated=truncated,
@@ -120,7 +121,9 @@ def _state_choices(process: str) -> list[Choice]:
     seen: dict[str, str] = {}
     for p in chosen:
         for st in p.definition.states:
-            label = st.label if len(chosen) == 1 else f"{st.label} ({p.definition.label})"
+            label = label_of(st)
+            if len(chosen) > 1:
+                label += f" ({label_of(p.definition)})"
             seen.setdefault(st.id, label)
     return [Choice(k, v) for k, v in seen.items()]
 

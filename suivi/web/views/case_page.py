@@ -21,10 +21,12 @@ from suivi.web.svg import process_diagram
 from suivi.web.views.common import clock_label, rule_text, when
 from suivi.web.views.forms import Field, form_fields
 from suivi.web.views.words import (
-    CLOCK_KINDS,
-    NOTIFICATION_STATUSES,
+    english,
     field_label,
+    kind_word,
+    label_of,
     role_word,
+    status_word,
     value_word,
 )
 
@@ -133,9 +135,9 @@ def _notices(session: Session, case: Case, names: dict[str, str]) -> dict[str, l
             who = "le résident"
         grouped.setdefault(source, []).append(
             Notice(
-                kind=kind_label(row.kind),
+                kind=kind_label(row.kind, "en" if english() else "fr"),
                 recipient=who or role_word(row.recipient_role or ""),
-                status=NOTIFICATION_STATUSES.get(row.status, row.status),
+                status=status_word(row.status),
                 channel=_channel(row.channel_url),
             )
         )
@@ -167,11 +169,11 @@ def _timeline(
     clocks = {
         c.id: c for c in session.scalars(select(Clock).where(Clock.case_id == case.id))
     }
-    labels = {s.id: s.label for s in definition.states}
+    labels = {s.id: label_of(s) for s in definition.states}
     entries = []
     for event in reversed(events):
         automatic = event.actor_id == "system"
-        who = "automatique" if automatic else names.get(event.actor_id, event.actor_id)
+        who = role_word("system") if automatic else names.get(event.actor_id, event.actor_id)
         if not automatic:
             who += f" ({role_word(event.role)})"
         moved = ""
@@ -185,12 +187,12 @@ def _timeline(
         if event.trigger.startswith("clock:"):
             clock = clocks.get(int(event.payload.get("clock", 0) or 0))
             what = clock_label(definition, clock) if clock else event.trigger[6:]
-            kind = CLOCK_KINDS.get(str(event.payload.get("kind", "")), "rappel")
+            kind = kind_word(str(event.payload.get("kind", "reminder")))
             title = f"{kind.capitalize()} : {what}"
             found = notices.get(f"clock:{clock.id}", []) if clock else []
         else:
             try:
-                title = definition.trigger(event.trigger).label
+                title = label_of(definition.trigger(event.trigger))
             except KeyError:
                 title = event.trigger.replace("_", " ")
             found = notices.get(f"event:{event.id}", [])
@@ -221,18 +223,26 @@ def _clocks(
     return [
         ClockRow(
             label=clock_label(definition, c),
-            kind=CLOCK_KINDS.get(c.kind, c.kind),
+            kind=kind_word(c.kind),
             due=when(c.due_at),
             rule=rule_text(c.rule),
-            recipients=", ".join(role_word(r) for r in c.recipients) or "le dossier avance seul",
+            recipients=", ".join(role_word(r) for r in c.recipients) or _moves_alone(),
             late=c.due_at < now,
         )
         for c in rows
     ]
 
 
+def _stays() -> str:
+    return "stays in this state" if english() else "reste à l'état actuel"
+
+
+def _moves_alone() -> str:
+    return "the case moves by itself" if english() else "le dossier avance seul"
+
+
 def _next_moves(definition: ProcessDefinition, state: str) -> list[Move]:
-    labels = {s.id: s.label for s in definition.states}
+    labels = {s.id: label_of(s) for s in definition.states}
     moves = []
     for tr in definition.transitions:
         if state in tr.sources:
@@ -240,13 +250,13 @@ def _next_moves(definition: ProcessDefinition, state: str) -> list[Move]:
             roles = set(definition.trigger(tr.trigger).roles)
             moves.append(
                 Move(
-                    trigger=definition.trigger(tr.trigger).label,
+                    trigger=label_of(definition.trigger(tr.trigger)),
                     condition=tr.when_label or "",
-                    dest="reste à l'état actuel" if dest == state else labels[dest],
+                    dest=_stays() if dest == state else labels[dest],
                 )
             )
             if roles == {"system"}:
-                moves[-1].trigger += " (automatique)"
+                moves[-1].trigger += f" ({role_word('system')})"
     return moves
 
 
@@ -267,7 +277,7 @@ def forms_for(
         result.append(
             TriggerForm(
                 name=name,
-                label=trigger.label,
+                label=label_of(trigger),
                 fields=form_fields(trigger.payload, now, answers.get(name)),
             )
         )
@@ -300,9 +310,9 @@ def case_page(
         id=case.id,
         reference=case.reference,
         process=case.process,
-        process_label=definition.label,
+        process_label=label_of(definition),
         state=case.state,
-        state_label=definition.state(case.state).label,
+        state_label=label_of(definition.state(case.state)),
         closed=case.closed_at is not None,
         record_version=case.version,
         resident_id=case.resident_id,

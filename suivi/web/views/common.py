@@ -10,7 +10,7 @@ from models.cases import Case, Clock
 from processes import registry
 from processes.calendar import local
 from processes.definition import ClockDef, ProcessDefinition
-from suivi.web.views.words import FIELDS
+from suivi.web.views.words import FIELDS, english, label_of
 
 DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -22,7 +22,7 @@ def definition_of(case: Case) -> ProcessDefinition:
 
 
 def state_label(case: Case) -> str:
-    return definition_of(case).state(case.state).label
+    return label_of(definition_of(case).state(case.state))
 
 
 def when(moment: datetime | None) -> str:
@@ -33,6 +33,8 @@ def when(moment: datetime | None) -> str:
 def day_text(moment: datetime) -> str:
     """`lundi 30 novembre`, Paris time."""
     here = local(moment)
+    if english():
+        return here.strftime("%A %-d %B")
     return f"{DAYS_FR[here.weekday()]} {here.day} {MONTHS_FR[here.month - 1]}"
 
 
@@ -52,6 +54,8 @@ def clock_label(definition: ProcessDefinition, clock: Clock) -> str:
 
 def clock_label_of(definition: ProcessDefinition, name: str, state: str, rule: str) -> str:
     known = clock_def(definition, name, state)
+    if english():
+        return name.replace("_", " ").capitalize()
     if known is not None:
         return known.label
     return rule.split(" : ", 1)[0] or name.replace("_", " ")

@@ -16,7 +16,7 @@ from notifications.render import kind_label
 from processes import registry
 from suivi.web.svg import Series, stacked_bars
 from suivi.web.views.common import clock_label, clock_label_of, definition_of, when
-from suivi.web.views.words import CLOCK_KINDS, NOTIFICATION_STATUSES
+from suivi.web.views.words import english, kind_word, label_of, status_word
 
 # --- Resident ---------------------------------------------------------------------------
 
@@ -46,7 +46,7 @@ class ResidentPage:
 
 def _labels(case: Case) -> tuple[str, str]:
     definition = definition_of(case)
-    return definition.label, definition.state(case.state).label
+    return label_of(definition), label_of(definition.state(case.state))
 
 
 def resident_page(
@@ -111,10 +111,11 @@ def my_messages(session: Session, staff_id: str, limit: int = 200) -> list[Messa
     )
     return [
         MessageRow(
-            id=n.id, created=when(n.created_at), kind=kind_label(n.kind),
+            id=n.id, created=when(n.created_at),
+            kind=kind_label(n.kind, "en" if english() else "fr"),
             subject=n.subject or "", case_id=n.case_id,
             reference=f"C-{n.case_id}" if n.case_id else "",
-            status=NOTIFICATION_STATUSES.get(n.status, n.status), status_code=n.status,
+            status=status_word(n.status), status_code=n.status,
             attempts=n.attempts, sent=when(n.sent_at),
         )
         for n in rows
@@ -170,6 +171,18 @@ WAITING = {
 }
 
 
+WAITING_EN = {
+    "warning_2": "Second warning: followed by the direction",
+    "termination_review": "Termination to decide",
+}
+
+
+def _waiting(case: Case) -> str:
+    if english():
+        return WAITING_EN.get(case.state, case.state)
+    return WAITING[(case.process, case.state)]
+
+
 def dashboard(
     session: Session, visible: ColumnElement[bool], now: datetime, overdue_limit: int = 100
 ) -> Dashboard:
@@ -184,14 +197,14 @@ def dashboard(
     order: dict[tuple[str, str], tuple[str, int]] = {}
     for process, version, state, site, count in counts:
         definition = registry.get(process, version).definition
-        key = (definition.label, definition.state(state).label)
+        key = (label_of(definition), label_of(definition.state(state)))
         order[key] = (process, [s.id for s in definition.states].index(state))
         row = by_state.setdefault(key, StateCount(key[0], key[1], {}, 0))
         row.counts[site] = row.counts.get(site, 0) + count
         row.total += count
         by_site[site][process] += count
     sites = sorted(by_site, key=lambda s: site_names.get(s, s))
-    series = [Series(p.name, p.definition.label) for p in registry.latest_all()
+    series = [Series(p.name, label_of(p.definition)) for p in registry.latest_all()
               if any(p.name in c for c in by_site.values())]
     chart = stacked_bars(
         [(site_names.get(s, s), dict(by_site[s])) for s in sites],
@@ -222,13 +235,13 @@ def dashboard(
             Overdue(case_id=case.id, reference=case.reference,
                     site=site_names.get(case.site_id, case.site_id),
                     label=clock_label(definition_of(case), clock),
-                    kind=CLOCK_KINDS.get(clock.kind, clock.kind), due=when(clock.due_at))
+                    kind=kind_word(clock.kind), due=when(clock.due_at))
             for clock, case in late
         ],
         waiting=[
             Waiting(case_id=case.id, reference=case.reference,
                     site=site_names.get(case.site_id, case.site_id),
-                    what=WAITING[(case.process, case.state)], since=when(case.state_entered_at))
+                    what=_waiting(case), since=when(case.state_entered_at))
             for case, _ in waiting_rows if (case.process, case.state) in WAITING
         ],
         total_open=sum(r.total for r in by_state.values()),

@@ -10,9 +10,11 @@ screen.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from datetime import date
 
 from processes.calendar import format_local, parse_moment
+from processes.definition import ProcessDefinition, StateDef, TriggerDef
 
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -147,17 +149,61 @@ NOTIFICATION_STATUSES = {
 SITE_KINDS = {"residence": "résidence sociale", "cada": "CADA", "traveller_site": "aire d'accueil"}
 
 
+ROLES_EN = {
+    "gs": "site manager", "rgls": "housing management lead", "dgls": "housing management director",
+    "social_worker": "social worker", "cada_manager": "CADA manager", "landlord": "landlord",
+    "admin": "administration", "system": "automatic", "planner": "whoever planned it",
+    "resident": "the resident", "actor": "whoever acts", "agent": "agent", "juriste": "lawyer",
+}
+CLOCK_KINDS_EN = {"reminder": "reminder", "escalation": "alert", "deadline": "deadline"}
+NOTIFICATION_STATUSES_EN = {
+    "pending": "to send", "sending": "sending", "sent": "sent", "retry": "retry planned",
+    "failed": "failed", "unknown": "uncertain (to check)",
+}
+
+LANGUAGE: ContextVar[str] = ContextVar("suivi_page_language", default="fr")
+"""The language of the page being drawn: the person's (`Viewer.language`), French by default.
+Set once per request by the route, read by the words below."""
+
+
+def use_language(language: str | None) -> None:
+    LANGUAGE.set("en" if language == "en" else "fr")
+
+
+def english() -> bool:
+    return LANGUAGE.get() == "en"
+
+
+def _plain(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def label_of(thing: StateDef | TriggerDef | ProcessDefinition) -> str:
+    """A state's, trigger's or process's label in the page's language."""
+    return thing.label_en if english() else thing.label
+
+
 def field_label(name: str) -> str:
-    return FIELDS.get(name, name.replace("_", " ").capitalize())
+    if english():
+        return _plain(name).capitalize()
+    return FIELDS.get(name, _plain(name).capitalize())
+
+
+def kind_word(kind: str) -> str:
+    return (CLOCK_KINDS_EN if english() else CLOCK_KINDS).get(kind, kind)
+
+
+def status_word(status: str) -> str:
+    return (NOTIFICATION_STATUSES_EN if english() else NOTIFICATION_STATUSES).get(status, status)
 
 
 def value_word(value: object) -> str:
     """A stored value as a person reads it: choices in French, yes/no, dates in Paris time
     (`30/11/2026 10:30`), money as is."""
     if value is True:
-        return "oui"
+        return "yes" if english() else "oui"
     if value is False:
-        return "non"
+        return "no" if english() else "non"
     if value is None:
         return ""
     if isinstance(value, list):
@@ -169,8 +215,10 @@ def value_word(value: object) -> str:
         return format_local(parse_moment(text))  # Paris time, as staff read dates
     if DAY.match(text):
         return date.fromisoformat(text).strftime("%d/%m/%Y")
+    if english():
+        return _plain(text) if text in VALUES else text
     return VALUES.get(text, text)
 
 
 def role_word(role: str) -> str:
-    return ROLES.get(role, role)
+    return (ROLES_EN if english() else ROLES).get(role, role)
