@@ -49,9 +49,7 @@ def render(
 ) -> Response:
     values = {"viewer": viewer, "lang": viewer.language if viewer else "fr", **(context or {})}
     templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, template, values, status_code=status_code
-    )
+    return templates.TemplateResponse(request, template, values, status_code=status_code)
 
 
 def error_page(

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _process_names() -> list[str]:
+def _process_names() -> list[JsonValue]:
     from processes import registry
 
-    return registry.names()
+    return list(registry.names())
 
 
 class ErrorOut(BaseModel):
