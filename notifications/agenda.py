@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,9 +115,13 @@ class Window(BaseModel):
 class _Collector:
     """Items per staff id; routing answers cached per site, recipients and planner."""
 
-    def __init__(self, session: Session, base_url: str) -> None:
+    def __init__(
+        self, session: Session, base_url: str, scope: ColumnElement[bool] | None = None
+    ) -> None:
         self.session = session
         self.base_url = base_url
+        # Which cases to look at: all of them for the morning messages, one reader's for a page.
+        self.scope = scope if scope is not None else true()
         self.items: dict[str, list[AgendaItem]] = defaultdict(list)
         self._routes: dict[tuple[str, tuple[str, ...], str | None], list[str]] = {}
 
@@ -195,6 +199,7 @@ def collect_clocks(collector: _Collector, window: Window) -> None:
         select(Clock, Case)
         .join(Case, Case.id == Clock.case_id)
         .where(
+            collector.scope,
             Clock.status == "pending",
             Case.closed_at.is_(None),
             Clock.due_at < window.horizon,
@@ -218,6 +223,7 @@ def collect_undone(collector: _Collector, window: Window) -> None:
         .join(Case, Case.id == Clock.case_id)
         .join(last_action, last_action.c.case_id == Case.id)
         .where(
+            collector.scope,
             Clock.status == "fired",
             Case.closed_at.is_(None),
             or_(Clock.state == Case.state, Clock.state == CASE_SCOPE),
@@ -233,7 +239,11 @@ def collect_visits(collector: _Collector, window: Window) -> None:
     """Visits planned today (hygiene keeps the planned visit in `data.visit_at`)."""
     planned = collector.session.scalars(
         select(Case)
-        .where(Case.closed_at.is_(None), Case.data[VISIT_KEY].as_string().is_not(None))
+        .where(
+            collector.scope,
+            Case.closed_at.is_(None),
+            Case.data[VISIT_KEY].as_string().is_not(None),
+        )
         .order_by(Case.id)
     )
     for case in planned:
@@ -343,13 +353,16 @@ def _queue(
     return True
 
 
-def agenda_of(session: Session, staff_id: str, now: datetime) -> tuple[Window, list[AgendaItem]]:
+def agenda_of(
+    session: Session, staff_id: str, now: datetime, scope: ColumnElement[bool] | None = None
+) -> tuple[Window, list[AgendaItem]]:
     """One person's agenda at `now`, computed as the morning message computes it (the web's
-    agenda page and `GET /api/agenda`): nothing is queued."""
+    agenda page and `GET /api/agenda`): nothing is queued. `scope` (a condition on `Case`,
+    e.g. the cases the person may read) spares looking at everyone else's."""
     now = to_utc(now)
     window = Window.of(now)
     org = session.scalars(select(Organisation).limit(1)).first()
-    collector = _Collector(session, base_url_of(org))
+    collector = _Collector(session, base_url_of(org), scope)
     collect_clocks(collector, window)
     collect_undone(collector, window)
     collect_visits(collector, window)

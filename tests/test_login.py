@@ -71,8 +71,9 @@ def test_a_site_manager_logs_in_lands_where_the_link_pointed_and_logs_out(
 def test_a_login_link_to_another_site_goes_home_instead(sqlite_engine: Engine) -> None:
     give_password(sqlite_engine, "gs-viala")
     client = client_for(sqlite_engine, Clock("2026-11-30 09:00"))
-    answer = log_in(client, "gs-viala", next_url="https://ailleurs.example/")
-    assert answer.headers["location"] == "/"
+    for elsewhere in ("https://ailleurs.example/", "//ailleurs.example/", "/\\ailleurs.example"):
+        answer = log_in(client, "gs-viala", next_url=elsewhere)
+        assert answer.headers["location"] == "/", elsewhere
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(sqlite_engine: Engine) -> None:
@@ -147,3 +148,33 @@ def test_a_personal_token_is_stored_hashed_and_stops_working_when_revoked(
                                             by="test") == 1
     with session_scope(sqlite_engine) as s:
         assert authentication.staff_for_token(s, token) is None
+
+
+def test_production_needs_a_real_secret_and_sends_the_cookie_only_over_https(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from models.db import SettingError
+    from suivi.web.app import create_app
+    from suivi.web.settings import DEVELOPMENT_SECRET, SECRET_ENV, secret_key
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    assert secret_key(production=False) == DEVELOPMENT_SECRET
+    with pytest.raises(SettingError, match="SUIVI_SECRET_KEY manquant"):
+        secret_key(production=True)
+    for weak in ("court", DEVELOPMENT_SECRET):
+        monkeypatch.setenv(SECRET_ENV, weak)
+        with pytest.raises(SettingError, match="32 caractères aléatoires au moins"):
+            secret_key(production=True)
+    strong = "k" * 48
+    monkeypatch.setenv(SECRET_ENV, strong)
+    assert secret_key(production=True) == strong
+
+    give_password(sqlite_engine, "gs-viala")
+    app = create_app(sqlite_engine, secret_key=strong, production=True,
+                     clock=Clock("2026-11-30 09:00"))
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    answer = log_in(client, "gs-viala")
+    assert answer.status_code == 303
+    assert "secure" in answer.headers["set-cookie"].lower()

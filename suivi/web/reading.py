@@ -187,7 +187,7 @@ def resident_out(session: Session, viewer: Viewer, resident: Resident) -> Reside
 
 def agenda(session: Session, viewer: Viewer, now: datetime) -> AgendaOut:
     """The person's agenda, as the morning message has it, limited to what they may read."""
-    window, items = agenda_of(session, viewer.staff_id, now)
+    window, items = agenda_of(session, viewer.staff_id, now, scope=visible_cases(viewer))
     ids = {i.case_id for i in items}
     readable = set(session.scalars(select(Case.id).where(Case.id.in_(ids), visible_cases(viewer))))
     return AgendaOut(
