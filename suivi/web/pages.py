@@ -78,7 +78,7 @@ def agenda(
     use_language(viewer.language)
     staff = session.get(Staff, viewer.staff_id)
     assert staff is not None  # current_viewer found them active
-    page = agenda_page(session, staff, request.app.state.clock())
+    page = agenda_page(session, staff, request.app.state.clock(), visible_cases(viewer))
     return _page(request, session, viewer, "agenda.html.j2", "agenda", {"agenda": page})
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from models.cases import Case
@@ -78,8 +79,10 @@ class _OnePerson(_Collector):
     """The morning collection for one person only: an item is routed and worded only when
     it is on one of their sites and routed to them (the page's time goes nowhere else)."""
 
-    def __init__(self, session: Session, base_url: str, staff: Staff) -> None:
-        super().__init__(session, base_url)
+    def __init__(
+        self, session: Session, base_url: str, staff: Staff, scope: ColumnElement[bool] | None
+    ) -> None:
+        super().__init__(session, base_url, scope)
         self.staff = staff
 
     def add(self, case: Case, recipients: tuple[str, ...], item: dict[str, Any]) -> None:
@@ -98,22 +101,27 @@ class _OnePerson(_Collector):
         return "planner" in recipients and case.data.get("visit_planned_by") == self.staff.id
 
 
-def items_for(session: Session, staff: Staff, now: datetime) -> list[AgendaItem]:
+def items_for(
+    session: Session, staff: Staff, now: datetime, scope: ColumnElement[bool] | None = None
+) -> list[AgendaItem]:
     """Everything on `staff`'s plate until the end of the coming week, as the morning
-    message would route it."""
+    message would route it; `scope` (the cases they may read) narrows the search."""
     day = Window.of(now)
     week = Window(day=day.day, start=day.start, end=day.horizon, horizon=day.horizon)
     org = session.query(Organisation).first()
-    collector = _OnePerson(session, base_url_of(org), staff)
+    collector = _OnePerson(session, base_url_of(org), staff, scope)
     collect_clocks(collector, week)
     collect_undone(collector, week)
     collect_visits(collector, week)
     return collector.items.get(staff.id, [])
 
 
-def agenda_page(session: Session, staff: Staff, now: datetime) -> AgendaPage:
+def agenda_page(
+    session: Session, staff: Staff, now: datetime, scope: ColumnElement[bool] | None = None
+) -> AgendaPage:
     day = Window.of(now)
-    items = sorted(items_for(session, staff, now), key=lambda i: (i.due_at, i.case_id, i.kind))
+    found = items_for(session, staff, now, scope)
+    items = sorted(found, key=lambda i: (i.due_at, i.case_id, i.kind))
     seen: set[tuple[int, str, datetime]] = set()
     overdue, today = [], []
     week: dict[str, Day] = {}
