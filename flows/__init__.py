@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
+
+from models.db import SettingError
 
 PREFECT_STATE = Path("var") / "prefect"
 
@@ -51,8 +55,29 @@ def quiet_temporary_server() -> None:
         os.environ.setdefault(name, value)
 
 
+def require_prefect_api() -> None:
+    """PREFECT_API_URL, when set, must answer: otherwise Prefect retries for a long while and
+    ends with a traceback. A SettingError (one French line, exit 2) instead."""
+    url = os.environ.get("PREFECT_API_URL", "").strip()
+    if not url:
+        return
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5):
+            return
+    except urllib.error.HTTPError:
+        return  # it answers (behind a proxy that wants a login, say): Prefect will say more
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise SettingError(
+            f"PREFECT_API_URL : le serveur Prefect {url} ne répond pas ({reason}) : "
+            "démarrez-le (`prefect server start`, service suivi-prefect-server) ou corrigez "
+            "l'adresse ; sans PREFECT_API_URL, suivi utilise un serveur local temporaire"
+        ) from None
+
+
 def run_once(entrypoint: str, **parameters: Any) -> Any:
     """Run one flow now (`module:function`), on `PREFECT_API_URL` or Prefect's local API."""
+    require_prefect_api()
     local_defaults()
     quiet_temporary_server()
     from prefect.settings import temporary_settings

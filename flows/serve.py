@@ -27,7 +27,7 @@ from prefect import Flow, serve
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows import PREFECT_STATE
+from flows import PREFECT_STATE, require_prefect_api
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT_YAML = ROOT / "prefect.yaml"
@@ -124,6 +124,7 @@ def prefect_server(home: Path | None = None, log: Path | None = None) -> Iterato
     """The API URL of a Prefect server: PREFECT_API_URL's, or one started here until exit."""
     existing = os.environ.get("PREFECT_API_URL")
     if existing:
+        require_prefect_api()
         yield existing
         return
     home = (home or Path(os.environ.get("PREFECT_HOME") or PREFECT_STATE)).resolve()
@@ -174,14 +175,20 @@ def serve_all(on_ready: Any = print) -> None:
     if started_here:
         on_ready("démarrage du serveur Prefect local (127.0.0.1, fichiers sous "
                  f"{Path(os.environ.get('PREFECT_HOME') or PREFECT_STATE)})…")
-    with prefect_server() as api_url, temporary_settings({PREFECT_API_URL: api_url}):
-        ready, missing = runner_deployments(planned_deployments())
-        for why in missing:
-            on_ready(why)
-        if not ready:
-            raise RuntimeError("aucun flux à servir")
-        on_ready(f"serveur Prefect : {api_url.removesuffix('/api')}")
-        serve(*ready)
+    try:
+        with prefect_server() as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+            ready, missing = runner_deployments(planned_deployments())
+            for why in missing:
+                on_ready(why)
+            if not ready:
+                raise RuntimeError("aucun flux à servir")
+            on_ready(f"serveur Prefect : {api_url.removesuffix('/api')}")
+            serve(*ready)
+    except SystemExit as exit_:
+        # Once serving, Prefect's runner takes SIGTERM over and ends with sys.exit(0); the
+        # server has been stopped on the way out all the same.
+        if exit_.code not in (0, None):
+            raise
     if started_here:
         on_ready("serveur Prefect local arrêté")
 

@@ -3,11 +3,22 @@
 Nothing here imports the engine, the flows or the interfaces.
 """
 
+from models.admin import AdminAct, DatabaseMark
+from models.audit import AuditCheckpoint, AuditCheckpointHead, AuditExport
+from models.auth import ApiToken, Credential, LoginAttempt
 from models.base import Base
 from models.cases import Case, CaseEvent, Clock, Notification, NotificationAttempt
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditCheckpointHead",
+    "AuditExport",
+    "AdminAct",
+    "ApiToken",
+    "Credential",
+    "DatabaseMark",
+    "LoginAttempt",
     "Base",
     "Case",
     "CaseEvent",

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, JSONType
@@ -66,6 +75,10 @@ class CaseEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The database server's time when the row was written, beside `at` (the moment the
+    # action says it happened, which a rehearsal may choose). Outside the hash chain, so
+    # that chains written before it verify unchanged; NULL for events older than 0003.
+    recorded_at: Mapped[datetime | None] = mapped_column(server_default=func.current_timestamp())
 
     case: Mapped[Case] = relationship(back_populates="events")
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.private import private_dir, private_sqlite_file
@@ -45,11 +46,37 @@ def busy_timeout_s() -> float:
 
 
 def database_url() -> str:
-    url = os.environ.get("SUIVI_DATABASE_URL")
+    url = os.environ.get("SUIVI_DATABASE_URL", "").strip()
     if url:
-        return normalise_url(url)
+        return checked_url(url)
     private_dir(DEFAULT_SQLITE_PATH.parent)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+# Drivers installed with suivi; any other would fail later with a missing module.
+SUPPORTED_DRIVERS = frozenset({"postgresql+psycopg", "sqlite", "sqlite+pysqlite"})
+EXPECTED_URL = "postgresql://utilisateur@hôte/base ou sqlite:///chemin/suivi.db"
+
+
+def checked_url(url: str) -> str:
+    """SUIVI_DATABASE_URL as the engine wants it, or a SettingError saying what is wrong
+    with it (never repeating a password)."""
+    shown = f"« {url} »" if "@" not in url else "la valeur donnée"
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        hint = f" (un fichier SQLite s'écrit sqlite:///{url})" if "://" not in url and (
+            "@" not in url) else ""
+        raise SettingError(
+            f"SUIVI_DATABASE_URL : {shown} n'est pas une adresse de base de données{hint} ; "
+            f"attendu : {EXPECTED_URL}"
+        ) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise SettingError(
+            f"SUIVI_DATABASE_URL : les bases « {parsed.drivername} » ne sont pas prises en "
+            f"charge ; suivi fonctionne avec PostgreSQL ou SQLite ({EXPECTED_URL})"
+        )
+    return parsed.render_as_string(hide_password=False)
 
 
 def normalise_url(url: str) -> str:
@@ -93,8 +120,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s()},
             **kwargs,
         )
-        # Before SQLite creates it, and after the settings above were found valid.
-        private_sqlite_file(url)
+        # Owner-only, created just before SQLite would create it: at the first connection
+        # (a reader is refused a missing file before it connects, so it creates nothing).
+        event.listen(engine, "do_connect", lambda *_: private_sqlite_file(str(url)))
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -119,6 +147,28 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database; None for PostgreSQL or a database in memory."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or name == ":memory:" or name.startswith(
+        "file:"
+    ):
+        return None
+    return Path(name)
+
+
+def refuse_missing_sqlite_file(engine: Engine) -> None:
+    """A reader must not create the database it was asked to read: SQLite makes an empty
+    file on connect, and the next `db upgrade` would then seem to have lost everything."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        raise SettingError(
+            f"la base {engine.url.render_as_string(hide_password=True)} n'existe pas "
+            "(aucun fichier à cet endroit) : vérifiez SUIVI_DATABASE_URL, ou lancez d'abord "
+            "`suivi db upgrade`"
+        )
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error.
@@ -127,6 +177,7 @@ def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> I
     """
     bind = engine or get_engine()
     if read_only:
+        refuse_missing_sqlite_file(bind)
         bind = bind.execution_options(**{READ_ONLY: True})
     session = session_factory(bind)()
     try:

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from models.admin import mark_rehearsal
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,8 +21,12 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, rehearsal: bool = False) -> None:
+    """Migrate to `revision`; `rehearsal` also marks a new database as a rehearsal one
+    (`models.admin.mark_rehearsal`), in the same transaction."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if rehearsal:
+            mark_rehearsal(connection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
 
@@ -117,8 +118,8 @@ class DirectoryFile(Strict):
             ("staff", self.staff),
             ("residents", self.residents),
         ):
-            ids = [i.id for i in items]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            # Counted once: `list.count` per id made a 100,000-resident file take minutes.
+            dupes = sorted(i for i, n in Counter(i.id for i in items).items() if n > 1)
             if dupes:
                 problems.append(f"{what} : identifiant(s) en double : {', '.join(dupes)}")
         if problems:

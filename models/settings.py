@@ -49,27 +49,49 @@ class _BudgetLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases_seen += 1
             if self.aliases_seen > MAX_ALIASES:
-                raise UnsafeYaml(
-                    f"plus de {MAX_ALIASES} alias (*nom) : fichier refusé, un annuaire "
-                    "n'en a pas besoin d'autant",
-                    self.peek_event().start_mark,
-                )
+                raise too_many_aliases(self.peek_event().start_mark)
         return super().compose_node(parent, index)
 
 
+MAX_DEPTH = 50
+"""Nested collections allowed; a directory needs four or five levels."""
+
+
 def load_yaml(text: str) -> Any:
-    """`yaml.safe_load` with a size limit and an alias budget."""
+    """`yaml.safe_load`'s values (through the streaming reader) with a size limit, an alias
+    budget and a depth limit."""
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise UnsafeYaml(
             f"fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo) : refusé"
         )
+    from models.yaml_stream import safe_load
+
+    try:
+        return safe_load(text)
+    except RecursionError:
+        raise UnsafeYaml("imbrication trop profonde : fichier refusé") from None
+
+
+def budget_load(text: str) -> Any:
+    """PyYAML's full safe loader, with the same alias budget (what the streaming reader
+    falls back to for an unusual file)."""
     loader = _BudgetLoader(text)
     try:
         return loader.get_single_data()
-    except RecursionError:
-        raise UnsafeYaml("imbrication trop profonde : fichier refusé") from None
     finally:
         loader.dispose()
+
+
+def too_many_aliases(mark: Any = None) -> UnsafeYaml:
+    return UnsafeYaml(
+        f"plus de {MAX_ALIASES} alias (*nom) : fichier refusé, un annuaire n'en a pas "
+        "besoin d'autant",
+        mark,
+    )
+
+
+def too_deep(mark: Any = None) -> UnsafeYaml:
+    return UnsafeYaml("imbrication trop profonde : fichier refusé", mark)
 
 
 class _Strict(BaseModel):
@@ -89,6 +111,16 @@ class ClockOverride(_Strict):
         return {k: v for k, v in handler(self).items() if v is not None}
 
 
+class Signatory(_Strict):
+    name: str = Field(max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class LetterSettings(_Strict):
+    signatories: dict[str, Signatory] = Field(default_factory=dict)
+    """`default` or a letter kind (`hygiene_warning_2`) → who signs it."""
+
+
 class OrganisationSettings(_Strict):
     """`organisation.settings` in the directory file."""
 
@@ -98,6 +130,8 @@ class OrganisationSettings(_Strict):
     """An Apprise URL with `{email}` or `{phone}`, through which residents get reminders."""
     demo: bool | None = None
     """Marks the demonstration database (`suivi demo` erases no other)."""
+    letters: LetterSettings | None = None
+    """Who signs the letters (`suivi case letter`)."""
 
     @field_validator("clocks")
     @classmethod

@@ -341,3 +341,17 @@ def _queue(
     except IntegrityError:
         return False
     return True
+
+
+def agenda_of(session: Session, staff_id: str, now: datetime) -> tuple[Window, list[AgendaItem]]:
+    """One person's agenda at `now`, computed as the morning message computes it (the web's
+    agenda page and `GET /api/agenda`): nothing is queued."""
+    now = to_utc(now)
+    window = Window.of(now)
+    org = session.scalars(select(Organisation).limit(1)).first()
+    collector = _Collector(session, base_url_of(org))
+    collect_clocks(collector, window)
+    collect_undone(collector, window)
+    collect_visits(collector, window)
+    items = sorted(collector.items.get(staff_id, []), key=lambda i: (i.due_at, i.case_id, i.kind))
+    return window, items

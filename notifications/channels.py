@@ -17,12 +17,10 @@ import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-import apprise
-from apprise import NotifyFormat
-from apprise.decorators import notify
 from pydantic import BaseModel
 
 from models.private import append_private
@@ -59,7 +57,6 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|!~])")
 SECRET_MASK = "****"
 
 
-@notify(on="console", name="Console suivi")
 def console_channel(body: str, title: str, notify_type: str, meta: dict[str, Any],
                     *args: Any, **kwargs: Any) -> bool:
     """Staff without a configured URL: one line in a log file, never a screenful on a terminal.
@@ -114,7 +111,7 @@ def mask_url(url: str) -> str:
     """A channel URL fit to print: Apprise's own privacy form when it knows the scheme
     (`mailtos://user:****@smtp…`), else every credential replaced by `****`."""
     try:
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        plugin = _apprise().Apprise.instantiate(url, suppress_exceptions=True)
         if plugin:
             return str(plugin.url(privacy=True))
     except Exception:  # noqa: BLE001, S110 - an odd URL is masked by hand below
@@ -140,21 +137,39 @@ def _with_recipient(url: str, recipient: str | None) -> str:
     return f"{url}{joiner}{FOR_WHOM}={quote(recipient, safe='')}"
 
 
+_loaded: list[ModuleType] = []
+_load_lock = threading.Lock()
+
+
+def _apprise() -> ModuleType:
+    """Apprise with our console channel, imported at the first send: loading its plugins costs
+    most of a second that commands which send nothing (`suivi case show`) should not pay."""
+    with _load_lock:
+        if not _loaded:
+            import apprise
+            from apprise.decorators import notify
+
+            notify(on="console", name="Console suivi")(console_channel)
+            _loaded.append(apprise)
+        return _loaded[0]
+
+
 def send(url: str, title: str, body: str, *, recipient: str | None = None) -> SendResult:
     """Notify exactly one URL; the error text is what apprise logged while failing, without
     the URL's credentials."""
+    apprise = _apprise()
     kind = scheme(url)
     target = apprise.Apprise()
     if not target.add(_with_recipient(url, recipient)):
         # Never echo the URL itself: it may hold a password or a webhook token.
         return SendResult(ok=False, scheme=kind, error=f"adresse {kind}:// refusée par Apprise")
-    if target[0].notify_format == NotifyFormat.MARKDOWN:
+    if target[0].notify_format == apprise.NotifyFormat.MARKDOWN:
         title, body = escape_markdown(title), escape_markdown(body)
     try:
         with _capture_lock, apprise.LogCapture(
             level=logging.WARNING, fmt="%(message)s"
         ) as captured:
-            ok = bool(target.notify(body=body, title=title, body_format=NotifyFormat.TEXT))
+            ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
             logged = _one_line(captured.getvalue())
     except Exception as error:  # a plugin bug must not stop the other rows of a batch
         text = scrub(f"{type(error).__name__}: {error}", url)

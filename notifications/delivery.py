@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from models.cases import Case, Notification, NotificationAttempt
@@ -456,9 +456,17 @@ class NotificationLine(BaseModel):
 
 
 def list_notifications(
-    session: Session, *, case_id: int | None = None, status: str | None = None, limit: int = 500
+    session: Session,
+    *,
+    case_id: int | None = None,
+    status: str | None = None,
+    limit: int = 500,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[NotificationLine]:
+    """The latest rows; `visible` is the reader's policy (processes.read_policy)."""
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if visible is not None:
+        query = query.where(visible)
     if case_id is not None:
         query = query.where(Notification.case_id == case_id)
     if status is not None:
@@ -490,9 +498,13 @@ class NotificationMessage(BaseModel):
     """Why the words cannot be written (what delivery would record as a failed attempt)."""
 
 
-def show_notification(session: Session, notification_id: int) -> NotificationMessage:
-    """A row with its text; a clock's row not yet claimed is previewed, nothing stored."""
-    row = session.get(Notification, notification_id)
+def show_notification(
+    session: Session, notification_id: int, *, visible: ColumnElement[bool] | None = None
+) -> NotificationMessage:
+    """A row with its text; a clock's row not yet claimed is previewed, nothing stored.
+    A row the reader may not see (`visible`) answers as one that does not exist."""
+    query = select(Notification).where(Notification.id == notification_id)
+    row = session.scalar(query.where(visible) if visible is not None else query)
     if row is None:
         raise Refusal(f"notification n° {notification_id} introuvable")
     line = _line(row)

@@ -32,6 +32,17 @@ MONTHS_FR = (
     "octobre", "novembre", "décembre",
 )
 OUTCOMES_FR = {"satisfactory": "satisfaisante", "unsatisfactory": "insatisfaisante"}
+RESIDENT_STEPS = {
+    "send_reminder": "relance amiable",
+    "record_interview": "entretien avec votre gestionnaire social(e)",
+    "agree_plan": "plan d'apurement convenu avec vous",
+    "renegotiate_plan": "plan d'apurement revu avec vous",
+    "record_contact": "échange avec votre gestionnaire social(e)",
+    "send_formal_notice": "mise en demeure",
+}
+"""The steps a resident is reminded of, in the resident's words: a letter never quotes the
+staff's own action labels (« Soumettre la résiliation à la direction »), and leaves out the
+steps that are the association's business (payments are listed on their own)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,7 @@ def common_context(session: Session, case: Case, kind: LetterKind, now: datetime
     landlord = session.get(Landlord, landlord_id) if landlord_id else None
     return {
         "kind": kind,
+        "signatory": signatory(org.settings if org else None, kind),
         "date": now,
         "town": _town(org.address if org else None),
         "organisation": {"name": org.name if org else "", "address": org.address if org else ""},
@@ -132,6 +144,23 @@ def common_context(session: Session, case: Case, kind: LetterKind, now: datetime
         },
         "landlord": landlord.name if landlord else "",
         "case": {"reference": case.reference, "opened_at": case.opened_at},
+    }
+
+
+def signatory(settings: dict[str, Any] | None, kind: LetterKind) -> dict[str, str]:
+    """Who signs, from the organisation's settings: `letters.signatories.<kind>`, else
+    `letters.signatories.default`, each `{name, title}`; the kind's service when unset.
+
+        letters:
+          signatories:
+            default: {name: Olivier Garnier, title: Responsable de la gestion locative sociale}
+            hygiene_warning_2: {name: Hélène Dubois, title: Directrice de la GLS}
+    """
+    chosen = ((settings or {}).get("letters") or {}).get("signatories") or {}
+    person = chosen.get(kind.kind) or chosen.get("default") or {}
+    return {
+        "name": str(person.get("name") or ""),
+        "title": str(person.get("title") or kind.signatory),
     }
 
 
@@ -216,11 +245,6 @@ def _money(value: Any) -> Decimal | None:
 
 def formal_notice_facts(session: Session, case: Case) -> dict[str, Any]:
     """What arrears and insurance cases share: the steps taken, when the notice ends."""
-    # Imported here: the trigger labels live in the definitions, and only letters need them.
-    from processes import registry
-
-    definition = registry.get(case.process, case.process_version).definition
-    labels = {t.name: t.label for t in definition.triggers}
     events = _events(session, case)
     deadline = session.scalars(
         select(Clock.due_at).where(
@@ -234,7 +258,9 @@ def formal_notice_facts(session: Session, case: Case) -> dict[str, Any]:
         "notice_at": _entered(events, "formal_notice"),
         "deadline": deadline,
         "events": [
-            {"at": e.at, "label": labels[e.trigger]} for e in events if e.trigger in labels
+            {"at": e.at, "label": RESIDENT_STEPS[e.trigger]}
+            for e in events
+            if e.trigger in RESIDENT_STEPS
         ],
     }
 

@@ -15,7 +15,7 @@ Data on the case (money as exact decimal strings): monthly_amount, balance, unpa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -23,8 +23,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from processes.arrears_rules import (
+    NOTICE,
     euros,
     in_winter_truce,
+    notice_refusal,
     threshold_grounds,
     threshold_refusal,
 )
@@ -38,7 +40,7 @@ from processes.definition import (
     TransitionDef,
     TriggerDef,
 )
-from processes.fields import Empty, Moment, Money, OptionalText, Payload
+from processes.fields import Code, Empty, FreeText, Moment, Money, OptionalText, Payload
 
 OPEN_STATES = (
     "detected",
@@ -63,12 +65,16 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     monthly_amount: Money = Field(gt=0)
     """Fee plus charges (redevance), the yardstick of the legal threshold."""
-    unpaid_months: list[str] = Field(min_length=1)
+    unpaid_months: list[Code] = Field(min_length=1)
     balance: Money | None = None
     """The debt; by default the monthly amount times the unpaid months."""
+    part_payments: bool = False
+    """The resident has paid part of what was due (CCH R633-3 II a): only then may a debt
+    of twice the monthly amount open a termination. A balance below the unpaid months'
+    total says so too."""
 
     @field_validator("unpaid_months")
     @classmethod
@@ -84,12 +90,12 @@ class OpenCase(Payload):
 class RecordPayment(Payload):
     amount: Money = Field(gt=0)
     paid_at: Moment
-    month: str | None = Field(default=None, pattern=MONTH_PATTERN)
+    month: Code | None = Field(default=None, pattern=MONTH_PATTERN)
     """The month this payment settles, when it is a whole monthly payment."""
 
 
 class RecordUnpaidMonth(Payload):
-    month: str = Field(pattern=MONTH_PATTERN)
+    month: Code = Field(pattern=MONTH_PATTERN)
     amount: Money | None = None
 
 
@@ -125,7 +131,7 @@ class RequestTermination(Payload):
 
 class Decision(Payload):
     decided_at: Moment
-    grounds: str
+    grounds: FreeText
 
 
 class RecordNoticeServed(Payload):
@@ -140,7 +146,7 @@ class ExecuteEviction(Payload):
 
 
 class Withdraw(Payload):
-    reason: str
+    reason: FreeText
 
 
 # --- Reading the case data ----------------------------------------------------------------
@@ -188,12 +194,45 @@ def missed_instalments(data: Mapping[str, Any], now: datetime) -> list[dict[str,
 # --- Guards -------------------------------------------------------------------------------
 
 
+def has_part_payments(data: Mapping[str, Any]) -> bool:
+    """Part payments (CCH R633-3 II a): declared at opening, a payment that settles no whole
+    month, or a month recorded as only partly unpaid."""
+    monthly = money(data, "monthly_amount")
+    return (
+        bool(data.get("part_payments"))
+        or any(not p.get("month") for p in data.get("payments", []))
+        or any(Decimal(a) < monthly for a in (data.get("partly_unpaid") or {}).values())
+    )
+
+
 def legal_threshold(ctx: FireContext) -> str | None:
     return threshold_refusal(
         ctx.data.get("unpaid_months", []),
         money(ctx.data, "balance"),
         money(ctx.data, "monthly_amount"),
+        part_payments=has_part_payments(ctx.data),
     )
+
+
+def formal_notice_sent_on(data: Mapping[str, Any]) -> date | None:
+    """The day the (last) formal notice was sent, as its step recorded it."""
+    sent = [s for s in data.get("steps", []) if s.get("trigger") == "send_formal_notice"]
+    if not sent:
+        return None
+    value = sent[-1].get("sent_at") or sent[-1]["at"]
+    return local(parse_moment(str(value))).date()
+
+
+def formal_notice_over(source: str) -> Callable[[FireContext], str | None]:
+    """No termination before the one-month formal notice has run out, with the date it does."""
+
+    def guard(ctx: FireContext) -> str | None:
+        sent_on = formal_notice_sent_on(ctx.data)
+        if sent_on is None:
+            return None
+        return notice_refusal(sent_on, local(ctx.now).date(), source)
+
+    return guard
 
 
 def notice_has_effect(ctx: FireContext) -> str | None:
@@ -250,6 +289,8 @@ def remember_debt(ctx: FireContext) -> None:
         unpaid_months=opened.unpaid_months,
         balance=str(balance),
         payments=[],
+        part_payments=opened.part_payments
+        or balance < opened.monthly_amount * len(opened.unpaid_months),
     )
 
 
@@ -276,6 +317,9 @@ def record_unpaid_month(ctx: FireContext) -> None:
     amount = unpaid.amount if unpaid.amount is not None else money(ctx.data, "monthly_amount")
     months = set(ctx.data.get("unpaid_months", [])) | {unpaid.month}
     ctx.data["unpaid_months"] = sorted(months)
+    if amount < money(ctx.data, "monthly_amount"):
+        # Only part of the month is unpaid: the resident paid the rest (a part payment).
+        ctx.data.setdefault("partly_unpaid", {})[unpaid.month] = str(amount)
     ctx.data["balance"] = str(money(ctx.data, "balance") + amount)
 
 
@@ -304,6 +348,7 @@ def record_grounds(ctx: FireContext) -> None:
         ctx.data.get("unpaid_months", []),
         money(ctx.data, "balance"),
         money(ctx.data, "monthly_amount"),
+        part_payments=has_part_payments(ctx.data),
     )
 
 
@@ -572,7 +617,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Refer termination to the direction",
                 roles=("rgls",),
                 payload=RequestTermination,
-                guards=(legal_threshold,),
+                guards=(formal_notice_over(NOTICE), legal_threshold),
                 effect=record_grounds,
             ),
             TriggerDef(

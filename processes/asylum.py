@@ -12,6 +12,9 @@ Reads like the paper diagram (shared/processes/asylum.md):
     appeal_window | appeal_suspended ─lodge_appeal─► cnda_pending ─record_cnda_decision─►
         protected | rejected_final | ofpra_pending (annulment)
     appeal_window ─ deadline passed ─► rejected_final (a late appeal only with an override)
+    protected | rejected_final ─record_end_of_care (OFII's date)─► same state: the exit stay
+        (R552-13) counts from it; until then from a provisional date, labelled so
+    protected ─extend_stay (cada_manager, OFII's agreement, once)─► protected
     protected | rejected_final ─plan_exit (cada_manager)─► exit_preparation ─► exited
     the attestation's expiry runs beside all of it (case-scope clocks); any open state ─►
     withdrawn
@@ -56,6 +59,12 @@ HEAD = ("cada_manager",)
 """Exit decisions, which the juriste and the social worker may not take alone."""
 
 APPEAL_NOTICE = Notice(template="asylum_appeal", recipients=clocks.TEAM)
+CARE_END_NOTICE = Notice(
+    template="asylum_care_end",
+    recipients=("social_worker",),
+    when=read.care_end_provisional,
+)
+"""The claim is over: ask OFII for its end-of-care date at once (the stay counts from it)."""
 
 
 def definition(version: int = 1) -> ProcessDefinition:
@@ -115,12 +124,14 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label="Protection accordée (réfugié ou protection subsidiaire)",
                 label_en="Protection granted (refugee or subsidiary protection)",
                 clocks=clocks.PROTECTED,
+                on_enter=(CARE_END_NOTICE,),
             ),
             StateDef(
                 id="rejected_final",
                 label="Débouté (rejet définitif)",
                 label_en="Claim finally rejected",
                 clocks=clocks.REJECTED_FINAL,
+                on_enter=(CARE_END_NOTICE,),
             ),
             StateDef(
                 id="exit_preparation",
@@ -184,6 +195,16 @@ def definition(version: int = 1) -> ProcessDefinition:
                 payload=p.ScheduleInterview,
                 guards=(guard.moment_not_in_past("interview_at", "l'entretien"),),
                 effect=step.schedule_interview,
+                replan_clocks=True,
+            ),
+            TriggerDef(
+                name="record_ofpra_delay_notice",
+                label="Avertissement de l'OFPRA : décision au-delà de 6 mois",
+                label_en="OFPRA's warning: decision beyond 6 months",
+                roles=RECORDERS,
+                payload=p.RecordOfpraDelayNotice,
+                guards=(guard.ofpra_delay_notice_dates,),
+                effect=step.record_ofpra_delay_notice,
                 replan_clocks=True,
             ),
             TriggerDef(
@@ -366,8 +387,18 @@ def definition(version: int = 1) -> ProcessDefinition:
                 case_clocks=clocks.ATTESTATION,
             ),
             TriggerDef(
+                name="record_end_of_care",
+                label="Enregistrer la fin de prise en charge (OFII)",
+                label_en="Record OFII's end of care",
+                roles=("social_worker", "cada_manager"),
+                payload=p.RecordEndOfCare,
+                guards=(guard.end_of_care_dates,),
+                effect=step.record_end_of_care,
+                replan_clocks=True,
+            ),
+            TriggerDef(
                 name="extend_stay",
-                label="Prolonger le maintien (3 mois, une fois)",
+                label="Prolonger le maintien (3 mois, une fois, accord de l'OFII)",
                 label_en="Extend the stay (3 months, once)",
                 roles=HEAD,
                 payload=p.ExtendStay,
@@ -407,6 +438,7 @@ def definition(version: int = 1) -> ProcessDefinition:
             TransitionDef(trigger="lodge_ofpra", sources="registered", dest="ofpra_pending"),
             TransitionDef(trigger="request_documents", sources="ofpra_pending", dest="="),
             TransitionDef(trigger="schedule_interview", sources="ofpra_pending", dest="="),
+            TransitionDef(trigger="record_ofpra_delay_notice", sources="ofpra_pending", dest="="),
             TransitionDef(
                 trigger="record_decision",
                 sources="ofpra_pending",
@@ -498,6 +530,9 @@ def definition(version: int = 1) -> ProcessDefinition:
                 sources="dublin_transfer",
                 dest="registered",
                 when_label="délai de transfert expiré",
+            ),
+            TransitionDef(
+                trigger="record_end_of_care", sources=("protected", "rejected_final"), dest="="
             ),
             TransitionDef(trigger="extend_stay", sources="protected", dest="="),
             TransitionDef(

@@ -49,11 +49,12 @@ def log(ctx: FireContext, **extra: Any) -> None:
 
 
 def is_late(ctx: FireContext) -> bool:
-    """Lodged after the appeal's due date; never while legal aid suspends the window."""
+    """Lodged after the appeal's last day, the *délai franc* included (the day after the
+    quantième, CESEDA L532-1); never while legal aid suspends the window."""
     if ctx.state == "appeal_suspended":
         return False
-    due = day_of(ctx.data, "appeal_due")
-    return due is not None and cast(LodgeAppeal, ctx.payload).lodged_at > due
+    last = day_of(ctx.data, "appeal_franc_due") or day_of(ctx.data, "appeal_due")
+    return last is not None and cast(LodgeAppeal, ctx.payload).lodged_at > last
 
 
 def legal_aid_in_time(ctx: FireContext) -> bool:
@@ -91,3 +92,12 @@ def has(key: str) -> Callable[[Mapping[str, Any]], bool]:
 
 def legal_aid_open(data: Mapping[str, Any]) -> bool:
     return bool(data.get("legal_aid_due")) and not data.get("legal_aid_requested_on")
+
+
+def care_end_provisional(data: Mapping[str, Any]) -> bool:
+    """OFII's end-of-care date not recorded yet: the social worker is reminded to."""
+    return bool(data.get("care_end_due"))
+
+
+def ofpra_warning_missing(data: Mapping[str, Any]) -> bool:
+    return bool(data.get("ofpra_warning_due")) and not data.get("ofpra_delay_notice_on")

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from datetime import time
 
-from processes.asylum_case import attestation_running, files_at_ofpra, has, legal_aid_open
+from processes.asylum_case import (
+    attestation_running,
+    care_end_provisional,
+    files_at_ofpra,
+    has,
+    legal_aid_open,
+    ofpra_warning_missing,
+)
 from processes.definition import ClockDef, ClockKind, DataCondition, Delay
 
 EIGHT = time(8, 0)
@@ -77,13 +84,16 @@ def overdue(deadline: str, label: str) -> ClockDef:
     return _clock(deadline, "overdue", "reminder", label, 1, ("juriste",), None)
 
 
-def passes(deadline: str, label: str, trigger: str) -> ClockDef:
-    """Fires `trigger` as soon as the deadline's last day is over (midnight, Paris)."""
+def passes(deadline: str, label: str, trigger: str, *, last_day: str | None = None) -> ClockDef:
+    """Fires `trigger` as soon as the deadline's last day is over (midnight, Paris).
+
+    `last_day` names another data key when the act stays possible after the date staff are
+    shown (the CNDA appeal's *délai franc*)."""
     return ClockDef(
         name=f"{deadline}_passed",
         kind="deadline",
         label=label,
-        anchor=f"data.{deadline}_due",
+        anchor=f"data.{last_day or deadline + '_due'}",
         delay=Delay(amount=1, unit="days", at=MIDNIGHT),
         action="fire",
         trigger=trigger,
@@ -99,6 +109,16 @@ OFPRA_FILING = (
 
 OFPRA_PENDING = (
     overdue("ofpra_decision", "Décision OFPRA attendue et non reçue"),
+    # R531-7: no warning from OFPRA by 15 days before the 6 months: the decision is due then.
+    _clock(
+        "ofpra_warning",
+        "missing",
+        "reminder",
+        "Pas d'avertissement de l'OFPRA : décision attendue dans les 6 mois",
+        1,
+        ("juriste",),
+        ofpra_warning_missing,
+    ),
     *reminders("documents", "Pièces à transmettre à l'OFPRA", 2, 0),
     *(
         ClockDef(
@@ -123,7 +143,12 @@ OFPRA_CLOSED = (
 APPEAL_WINDOW = (
     *reminders("appeal", "Recours CNDA à former", 10, 5, 2),
     _clock("appeal", "escalation", "escalation", "Recours CNDA non formé", -2, HEAD, None),
-    passes("appeal", "Délai de recours CNDA expiré", "appeal_deadline_passed"),
+    passes(
+        "appeal",
+        "Délai de recours CNDA expiré (délai franc)",
+        "appeal_deadline_passed",
+        last_day="appeal_franc_due",
+    ),
     *reminders("legal_aid", "Aide juridictionnelle à demander", 10, 5, 2, when=legal_aid_open),
 )
 
@@ -144,14 +169,26 @@ CNDA_PENDING = (
     ),
 )
 
+END_OF_CARE = reminders(
+    "care_end",
+    "Date de fin de prise en charge de l'OFII à enregistrer (date provisoire)",
+    14,
+    0,
+    to=("social_worker",),
+    when=care_end_provisional,
+)
+"""Until OFII's date is recorded, the stay counts from a provisional end of care."""
+
 PROTECTED = (
     *reminders("stay", "Fin du maintien au CADA (protection)", 30, 7),
     *escalations("stay", "Maintien au CADA dépassé (protection)"),
+    *END_OF_CARE,
 )
 
 REJECTED_FINAL = (
     *reminders("stay", "Fin du maintien au CADA (débouté)", 14, 3),
     *escalations("stay", "Maintien au CADA dépassé (débouté)"),
+    *END_OF_CARE,
 )
 
 DUBLIN_TRANSFER = (

@@ -13,10 +13,13 @@ from typing import cast
 from processes import asylum_rules as law
 from processes.asylum_case import day_of, is_late, today
 from processes.asylum_payloads import (
+    ExtendStay,
     LodgeAppeal,
     OpenCase,
     PlanExit,
+    RecordCndaDecision,
     RecordDecision,
+    RecordEndOfCare,
     RenewAttestation,
     UpdateDublin,
 )
@@ -138,25 +141,38 @@ def appeal_in_time_or_overridden(ctx: FireContext) -> str | None:
     if appeal.lodged_at > today(ctx):
         return f"le recours ne peut pas être daté dans le futur ({law.fr(appeal.lodged_at)})"
     if is_late(ctx) and not appeal.override_reason:
+        franc = cast(date, day_of(ctx.data, "appeal_franc_due") or day_of(ctx.data, "appeal_due"))
         return (
             f"recours formé le {law.fr(appeal.lodged_at)}, après l'échéance du "
             f"{law.fr(cast(date, day_of(ctx.data, 'appeal_due')))} ({ctx.data.get('appeal_rule')}) "
-            "; un recours hors délai ne s'enregistre qu'avec override_reason (motif, audité)"
+            f"et le jour franc du {law.fr(franc)} ; un recours hors délai ne s'enregistre "
+            "qu'avec override_reason (motif, audité)"
         )
     return None
 
 
 def appeal_deadline_over(ctx: FireContext) -> str | None:
-    due = day_of(ctx.data, "appeal_due")
-    if due is not None and today(ctx) <= due:
-        return f"le délai de recours court jusqu'au {law.fr(due)} inclus"
+    last = day_of(ctx.data, "appeal_franc_due") or day_of(ctx.data, "appeal_due")
+    if last is not None and today(ctx) <= last:
+        return f"le délai de recours (délai franc) court jusqu'au {law.fr(last)} inclus"
     return None
 
 
 def cnda_decision_dates(ctx: FireContext) -> str | None:
-    return dated(
+    problem = dated(
         "notified_at", "la décision de la CNDA", after="appeal_lodged_on", after_what="le recours"
+    )(ctx) or dated(
+        "read_at", "la lecture de la décision", after="appeal_lodged_on", after_what="le recours"
     )(ctx)
+    if problem:
+        return problem
+    decision = cast(RecordCndaDecision, ctx.payload)
+    if decision.read_at is not None and decision.read_at > decision.notified_at:
+        return (
+            f"la lecture publique ({law.fr(decision.read_at)}) ne peut pas suivre la "
+            f"notification ({law.fr(decision.notified_at)})"
+        )
+    return None
 
 
 def attestation_dates(ctx: FireContext) -> str | None:
@@ -199,7 +215,36 @@ def first_extension(ctx: FireContext) -> str | None:
             f"{law.fr(cast(date, day_of(ctx.data, 'stay_due')))}) : une seule prolongation de "
             "3 mois est possible (CESEDA R552-13) ; préparez la sortie (plan_exit)"
         )
+    extension = cast(ExtendStay, ctx.payload)
+    if extension.ofii_agreed_at > extension.granted_at:
+        return (
+            f"la prolongation ({law.fr(extension.granted_at)}) ne peut pas précéder l'accord "
+            f"de l'OFII ({law.fr(extension.ofii_agreed_at)}) (CESEDA R552-13)"
+        )
     return dated("granted_at", "la prolongation")(ctx)
+
+
+def end_of_care_dates(ctx: FireContext) -> str | None:
+    """OFII's end of care may be announced ahead, but not before the right to stay ended."""
+    care_ends = cast(RecordEndOfCare, ctx.payload).care_ends_on
+    ended = day_of(ctx.data, "right_to_stay_ended_on")
+    if ended is not None and care_ends < ended:
+        return (
+            f"la fin de prise en charge ({law.fr(care_ends)}) ne peut pas précéder la fin du "
+            f"droit au maintien ({law.fr(ended)}, CESEDA L542-1)"
+        )
+    return None
+
+
+def ofpra_delay_notice_dates(ctx: FireContext) -> str | None:
+    if ctx.data.get("procedure") == "accelerated":
+        return "procédure accélérée : l'OFPRA statue en 15 jours, sans avertissement de retard"
+    return dated(
+        "informed_at",
+        "l'avertissement de l'OFPRA",
+        after="ofpra_filed_on",
+        after_what="l'introduction du dossier",
+    )(ctx)
 
 
 def moment_not_in_past(field: str, what: str) -> Guard:
@@ -228,12 +273,19 @@ def within_reopening_window(ctx: FireContext) -> str | None:
     )(ctx)
     if problem:
         return problem
+    before = ctx.data.get("reopenings") or []
+    if before:
+        return (
+            f"le dossier a déjà été rouvert (demande du "
+            f"{law.fr(date.fromisoformat(before[0]['requested_on']))}) : une seule réouverture "
+            f"est possible ({law.REOPENING}) ; seule une demande de réexamen est encore possible"
+        )
     due = cast(date, day_of(ctx.data, "reopening_due"))
     asked: date = ctx.payload.requested_at  # type: ignore[attr-defined]
     if asked > due:
         return (
-            f"demande de réouverture le {law.fr(asked)}, après la fin du délai de 9 mois le "
-            f"{law.fr(due)} ({ctx.data.get('reopening_rule')}) ; seule une demande de réexamen "
-            "est encore possible"
+            f"demande de réouverture le {law.fr(asked)}, hors du délai inférieur à 9 mois "
+            f"({law.REOPENING}) dont le dernier jour était le {law.fr(due)} ; seule une "
+            "demande de réexamen est encore possible"
         )
     return None

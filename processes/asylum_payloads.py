@@ -10,14 +10,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from processes.fields import Day, Moment, OptionalText, Payload
+from processes.fields import Code, Day, FreeText, Moment, OptionalText, Payload
 
 Outcome = Literal["refugee", "subsidiary", "rejection"]
 PROTECTIONS = ("refugee", "subsidiary")
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     procedure: Literal["normal", "accelerated", "dublin"]
     registered_at: Day
     """Registration at the prefecture's one-stop desk (GUDA)."""
@@ -82,6 +82,10 @@ class ScheduleHearing(Payload):
 class RecordCndaDecision(Payload):
     notified_at: Day
     outcome: Literal["refugee", "subsidiary", "rejection", "annulment"]
+    read_at: Day | None = None
+    """The decision's public reading (*lecture en audience publique*): the right to stay ends
+    then, not at its notification (CESEDA L542-1). Left out for an order (*ordonnance*),
+    where the notification counts."""
 
 
 class RenewAttestation(Payload):
@@ -93,8 +97,10 @@ class RenewAttestation(Payload):
 class StartDublin(Payload):
     accepted_at: Day
     """The other member state's acceptance (or the final ruling on an appeal)."""
-    member_state: str = Field(min_length=2)
+    member_state: Code = Field(min_length=2)
     transfer_decision_notified_at: Day | None = None
+    detained: bool = False
+    """In administrative detention: 48 hours to appeal the transfer (CESEDA L921-2), not 7 days."""
 
 
 class UpdateDublin(Payload):
@@ -112,11 +118,23 @@ class Requalify(Payload):
 
 class ExtendStay(Payload):
     granted_at: Day
+    ofii_agreed_at: Day
+    """OFII's agreement, without which the stay is not renewed (CESEDA R552-13)."""
+
+
+class RecordEndOfCare(Payload):
+    care_ends_on: Day
+    """OFII's end-of-care date (*fin de prise en charge*): the exit stay counts from it."""
+
+
+class RecordOfpraDelayNotice(Payload):
+    informed_at: Day
+    """OFPRA's letter saying it cannot decide within 6 months (CESEDA R531-7)."""
 
 
 class PlanExit(Payload):
     exit_at: Day
-    destination: str = Field(min_length=1)
+    destination: FreeText = Field(min_length=1)
     siao_requested_at: Day | None = None
     social_housing_requested_at: Day | None = None
 
@@ -135,4 +153,4 @@ class RequestReopening(Payload):
 
 
 class Withdraw(Payload):
-    reason: str = Field(min_length=1)
+    reason: FreeText = Field(min_length=1)

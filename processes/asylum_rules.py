@@ -11,7 +11,7 @@ Sunday or public holiday moves to the next working day. Dates that are not time 
 (an attestation's printed expiry, the end of a stay, the date a decision is expected) do not
 move: `next_working_day=False` says so rule by rule.
 
-Article numbers are given where they were checked; the others name the text to look in.
+Every rule names its article (asylum.md, "Notes on the law", checked December 2026).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Literal
 
 from processes.calendar import add_months, next_working_day_from
 
-Unit = Literal["days", "weeks", "months"]
+Unit = Literal["hours", "days", "weeks", "months"]
 Procedure = Literal["normal", "accelerated", "dublin"]
-UNITS_FR = {"days": "jours", "weeks": "semaines", "months": "mois"}
+UNITS_FR = {"hours": "heures", "days": "jours", "weeks": "semaines", "months": "mois"}
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,35 @@ class Rule:
     unit: Unit
     source: str
     next_working_day: bool = True
+    less_than: bool = False
+    """« Dans un délai inférieur à » (L531-40): the last day is the one before the quantième."""
+    franc: bool = False
+    """A *délai franc* (administrative courts): the act is still in time on the day after the
+    last day. Staff are shown and reminded the safe date (`due`); the engine accepts up to
+    `franc_due` without an override."""
 
     def end(self, start: date) -> date:
         """The last day by the calendar alone, before any move to a working day."""
         if self.unit == "months":
-            return add_months(start, self.amount)
-        days = self.amount * 7 if self.unit == "weeks" else self.amount
-        return start + timedelta(days=days)
+            end = add_months(start, self.amount)
+        elif self.unit == "hours":
+            # Hours run round the clock: 48 hours after a day's notification end two days
+            # later at the same hour, weekends and holidays included.
+            end = start + timedelta(hours=self.amount)
+        else:
+            days = self.amount * 7 if self.unit == "weeks" else self.amount
+            end = start + timedelta(days=days)
+        return end - timedelta(days=1) if self.less_than else end
 
     def due(self, start: date) -> date:
         end = self.end(start)
         return next_working_day_from(end) if self.next_working_day else end
+
+    def franc_due(self, start: date) -> date:
+        """The last day an act is accepted: the franc day after the end, or `due`."""
+        if not self.franc:
+            return self.due(start)
+        return next_working_day_from(self.end(start) + timedelta(days=1))
 
     def describe(self) -> str:
         """`1 mois (CESEDA L532-1)`."""
@@ -92,6 +110,13 @@ class RuleSet:
         )
         if due != rule.end(start):
             text += f" (le {fr(rule.end(start))} n'étant pas un jour ouvré)"
+        if rule.less_than:
+            text += " (délai inférieur au terme : dernier jour la veille du quantième)"
+        if rule.franc:
+            text += (
+                f" ; délai franc : un acte du {fr(rule.franc_due(start))} est encore dans les "
+                "temps, mais la date à retenir reste l'échéance"
+            )
         return f"{text} [règles {self.id}, {rule.id}]"
 
 
@@ -104,8 +129,14 @@ def _rules(*rules: Rule) -> dict[str, Rule]:
 
 
 CESEDA = "CESEDA"
-ATTESTATION_TEXT = "texte de 2015 sur l'attestation de demande d'asile, modifié le 5 mai 2020"
+ATTESTATION_TEXT = "arrêté du 9 octobre 2015 modifié le 5 mai 2020"
 DUBLIN_III = "règlement (UE) 604/2013, art. 29"
+DUBLIN_APPEAL = f"{CESEDA} L572-4 et L921-1 (décisions depuis le 15/07/2024)"
+DUBLIN_APPEAL_DETAINED = f"{CESEDA} L572-4 et L921-2 (rétention administrative)"
+REOPENING = f"{CESEDA} L531-40"
+RIGHT_TO_STAY = f"{CESEDA} L542-1"
+"""The right to stay ends with OFPRA's notification or, after an appeal, with the CNDA's public
+reading (its notification for an order, *ordonnance*)."""
 PACT = "règlement (UE) 2024/1351, art. 46"
 
 ASYLUM_2024 = RuleSet(
@@ -117,13 +148,21 @@ ASYLUM_2024 = RuleSet(
         "2024, règlement Dublin III"
     ),
     rules=_rules(
-        Rule("ofpra_filing", "Dossier OFPRA à introduire", 21, "days", f"{CESEDA}, dépôt OFPRA"),
+        Rule("ofpra_filing", "Dossier OFPRA à introduire", 21, "days", f"{CESEDA} R531-2"),
         Rule(
             "ofpra_decision_normal",
             "Décision OFPRA attendue (procédure normale)",
             6,
             "months",
-            f"{CESEDA}, instruction OFPRA",
+            f"{CESEDA} R531-7",
+            next_working_day=False,
+        ),
+        Rule(
+            "ofpra_decision_extended",
+            "Décision OFPRA attendue (délai prolongé après avertissement)",
+            15,
+            "months",
+            f"{CESEDA} R531-7 ; directive 2013/32/UE art. 31 § 3 (6 mois + 9 mois au plus)",
             next_working_day=False,
         ),
         Rule(
@@ -131,16 +170,16 @@ ASYLUM_2024 = RuleSet(
             "Décision OFPRA attendue (procédure accélérée)",
             15,
             "days",
-            f"{CESEDA}, procédure accélérée",
+            f"{CESEDA} L531-24 (procédure accélérée), délai réglementaire de 15 jours",
             next_working_day=False,
         ),
-        Rule("ofpra_documents", "Pièces demandées par l'OFPRA", 8, "days", "demande de l'OFPRA"),
+        Rule("ofpra_documents", "Pièces demandées par l'OFPRA", 8, "days", f"{CESEDA} R531-4"),
         Rule(
             "notified_by_posting",
             "Décision réputée notifiée",
             15,
             "days",
-            f"{CESEDA}, notification dans l'espace en ligne",
+            f"{CESEDA} R531-17",
             next_working_day=False,
         ),
         Rule(
@@ -150,7 +189,14 @@ ASYLUM_2024 = RuleSet(
             "days",
             "loi 91-647, art. 9-4",
         ),
-        Rule("cnda_appeal", "Recours devant la CNDA", 1, "months", f"{CESEDA} L532-1"),
+        Rule(
+            "cnda_appeal",
+            "Recours devant la CNDA",
+            1,
+            "months",
+            f"{CESEDA} L532-1",
+            franc=True,
+        ),
         Rule(
             "cnda_decision_normal",
             "Décision CNDA attendue (formation collégiale ou juge unique)",
@@ -172,7 +218,7 @@ ASYLUM_2024 = RuleSet(
             "Convocation à l'audience CNDA (juge unique)",
             15,
             "days",
-            f"{CESEDA}, convocation devant la CNDA",
+            f"{CESEDA} R532-32",
             next_working_day=False,
         ),
         Rule(
@@ -180,7 +226,7 @@ ASYLUM_2024 = RuleSet(
             "Convocation à l'audience CNDA (formation collégiale)",
             30,
             "days",
-            f"{CESEDA}, convocation devant la CNDA",
+            f"{CESEDA} R532-32",
             next_working_day=False,
         ),
         Rule(
@@ -230,7 +276,15 @@ ASYLUM_2024 = RuleSet(
             "Recours contre la décision de transfert",
             7,
             "days",
-            f"{CESEDA}, loi du 26 janvier 2024 (décisions depuis le 15/07/2024)",
+            DUBLIN_APPEAL,
+        ),
+        Rule(
+            "dublin_appeal_detained",
+            "Recours contre la décision de transfert (personne en rétention)",
+            48,
+            "hours",
+            DUBLIN_APPEAL_DETAINED,
+            next_working_day=False,
         ),
         Rule(
             "dublin_transfer",
@@ -258,14 +312,28 @@ ASYLUM_2024 = RuleSet(
         ),
         Rule(
             "ofpra_reopening",
-            "Réouverture après clôture OFPRA",
+            "Réouverture après clôture OFPRA (une seule fois)",
             9,
             "months",
-            f"{CESEDA}, clôture et réouverture",
+            REOPENING,
+            next_working_day=False,
+            less_than=True,
         ),
     ),
 )
 
+# Regulation (EU) 2024/1348 (asylum procedure), applicable since 12 June 2026, art. 67 § 7:
+# member states set in national law an appeal period of 5 to 10 days against a rejection
+# as inadmissible, implicitly withdrawn, or unfounded in an accelerated or border procedure,
+# and of 2 weeks to 1 month otherwise. It is not modelled here: the regulation gives a
+# range for national law to fix, not a period that applies by itself, and CESEDA L532-1
+# still gives one month to appeal to the CNDA in every procedure at our last check (December
+# 2026; no French adaptation law in force). A case of ours would therefore show a date the
+# law does not give. When France fixes the shorter period, it becomes a new rule set here
+# (`cnda_appeal_accelerated`), with the date of the French text. We could read art. 67 § 1
+# through the search tool; § 7 as summarised here is our reading of the regulation, to be
+# checked against the Official Journal text before relying on it.
+#
 # The pact keeps 6 months and 1 year but gives 3 years when the person absconds; it applies
 # to claims registered from 1 July 2026, whatever the date the Dublin procedure starts.
 PACT_2026 = ASYLUM_2024.derive(
@@ -364,6 +432,47 @@ def resume(rules: RuleSet, suspension: Suspension, decided_on: date) -> Resumed:
     if due != end:
         text += f" (le {fr(end)} n'étant pas un jour ouvré)"
     return Resumed(end, due, f"{text} [règles {rules.id}, cnda_appeal]")
+
+
+OFPRA_WARNING_DAYS = 15
+"""R531-7: OFPRA tells the applicant at least 15 days before the 6 months end that it cannot
+decide in time."""
+
+
+def ofpra_warning(rules: RuleSet, decision_due: date) -> tuple[date, str]:
+    """The last day OFPRA's delay warning may come, and why (normal procedure only)."""
+    last = decision_due - timedelta(days=OFPRA_WARNING_DAYS)
+    text = (
+        f"Avertissement de l'OFPRA s'il ne peut statuer dans les 6 mois : au moins "
+        f"{OFPRA_WARNING_DAYS} jours avant le {fr(decision_due)}, soit au plus tard le "
+        f"{fr(last)} ({CESEDA} R531-7) [règles {rules.id}, ofpra_decision_normal]"
+    )
+    return last, text
+
+
+def end_of_month(day: date) -> date:
+    return add_months(day.replace(day=1), 1) - timedelta(days=1)
+
+
+def provisional_end_of_care(right_to_stay_ended: date, how: str) -> tuple[date, str]:
+    """OFII's end of care as the texts fix it, until OFII's own date is recorded.
+
+    The care of an asylum seeker ends at the end of the month in which the right to stay in
+    France as an asylum seeker ended: CESEDA L551-13 says so of the allowance, and the
+    ministry's model house rules say so of accommodation (arrêté du 17 avril 2023, annex,
+    art. 13, written for CAES; we found no CADA text that says otherwise). That right ends
+    with OFPRA's notification or the CNDA's public reading (L542-1). R552-13 then counts the
+    exit stay from OFII's end of care, which OFII may set otherwise: hence provisional, and
+    the social worker reminded to record OFII's date.
+    """
+    ends = end_of_month(right_to_stay_ended)
+    text = (
+        f"Fin de prise en charge PROVISOIRE le {fr(ends)} : terme du mois au cours duquel le "
+        f"droit au maintien a pris fin ({how}, le {fr(right_to_stay_ended)} ; "
+        f"{RIGHT_TO_STAY} ; même règle que {CESEDA} L551-13 et l'arrêté du 17 avril 2023), "
+        "en attendant la date de l'OFII (record_end_of_care)"
+    )
+    return ends, text
 
 
 def attestation_rule(kind: Literal["first", "renewal"], procedure: str) -> str:

@@ -6,7 +6,7 @@ the rule that set it (see `asylum_case.py`), so its clocks can say why they are 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 from processes import asylum_rules as law
@@ -28,13 +28,15 @@ from processes.asylum_payloads import (
     PlanExit,
     RecordCndaDecision,
     RecordDecision,
+    RecordEndOfCare,
+    RecordOfpraDelayNotice,
     RenewAttestation,
     Requalify,
     ScheduleHearing,
     StartDublin,
     UpdateDublin,
 )
-from processes.calendar import local
+from processes.calendar import local, next_working_day_from
 from processes.context import FireContext
 
 
@@ -92,12 +94,26 @@ def lodge_ofpra(ctx: FireContext) -> None:
 
 
 def expect_ofpra_decision(ctx: FireContext, start: date, label: str) -> None:
-    rule_id = (
-        "ofpra_decision_accelerated"
-        if ctx.data["procedure"] == "accelerated"
-        else "ofpra_decision_normal"
+    accelerated = ctx.data["procedure"] == "accelerated"
+    rule_id = "ofpra_decision_accelerated" if accelerated else "ofpra_decision_normal"
+    due = set_deadline(ctx, "ofpra_decision", rule_id, start, label)
+    for key in ("ofpra_warning_due", "ofpra_warning_rule", "ofpra_delay_notice_on"):
+        ctx.data.pop(key, None)
+    if not accelerated:
+        # R531-7: OFPRA must warn 15 days ahead if it cannot decide within the 6 months.
+        last, text = law.ofpra_warning(rules_of(ctx.data), due)
+        ctx.data.update(ofpra_warning_due=last.isoformat(), ofpra_warning_rule=text)
+
+
+def record_ofpra_delay_notice(ctx: FireContext) -> None:
+    """OFPRA warned it cannot decide within 6 months: the decision is expected later."""
+    informed = cast(RecordOfpraDelayNotice, ctx.payload).informed_at
+    filed = cast(date, day_of(ctx.data, "ofpra_filed_on"))
+    ctx.data["ofpra_delay_notice_on"] = informed.isoformat()
+    set_deadline(
+        ctx, "ofpra_decision", "ofpra_decision_extended", filed, "introduction du dossier"
     )
-    set_deadline(ctx, "ofpra_decision", rule_id, start, label)
+    log(ctx)
 
 
 def request_documents(ctx: FireContext) -> None:
@@ -132,7 +148,7 @@ def record_decision(ctx: FireContext) -> None:
     ctx.data.pop("interview_at", None)
     ctx.data["inadmissible"] = decision.inadmissible
     if decision.outcome in PROTECTIONS:
-        grant_protection(ctx, decision.outcome, notified)
+        grant_protection(ctx, decision.outcome, notified, f"notification de l'OFPRA, {how}")
         return
     open_appeal_window(ctx, notified, how)
 
@@ -143,6 +159,7 @@ def open_appeal_window(ctx: FireContext, notified: date, how: str) -> None:
     label = f"notification du rejet, {how}"
     set_deadline(ctx, "appeal", "cnda_appeal", notified, label)
     ctx.data["appeal_end"] = rules.rule("cnda_appeal").end(notified).isoformat()
+    ctx.data["appeal_franc_due"] = rules.rule("cnda_appeal").franc_due(notified).isoformat()
     set_deadline(ctx, "legal_aid", "legal_aid_request", notified, label)
 
 
@@ -155,15 +172,96 @@ def record_consultation(ctx: FireContext) -> None:
     open_appeal_window(ctx, consulted, "première consultation")
 
 
-def grant_protection(ctx: FireContext, outcome: str, notified: date) -> None:
+def grant_protection(ctx: FireContext, outcome: str, right_ended: date, how: str) -> None:
     ctx.data["protection"] = outcome
     ctx.data["claim_over"] = True
-    set_deadline(ctx, "stay", "stay_protected", notified, "notification de la protection")
+    start_exit_stay(ctx, "stay_protected", right_ended, how)
 
 
 def reject_finally(ctx: FireContext, since: date, reason: str, label: str) -> None:
     ctx.data.update(final_on=since.isoformat(), final_reason=reason, claim_over=True)
-    set_deadline(ctx, "stay", "stay_rejected", since, label)
+    start_exit_stay(ctx, "stay_rejected", since, label)
+
+
+# --- The exit stay (CESEDA R552-13): from OFII's end of care -----------------------------
+
+EXIT_STAY_KEYS = (
+    "stay_kind",
+    "right_to_stay_ended_on",
+    "care_ends_on",
+    "care_end_recorded",
+    "care_end_due",
+    "care_end_rule",
+    "stay_due",
+    "stay_rule",
+    "stay_extended_on",
+    "ofii_agreed_on",
+)
+
+
+def start_exit_stay(ctx: FireContext, rule_id: str, right_ended: date, how: str) -> None:
+    """The claim is over: a provisional end of care until OFII's date is recorded."""
+    for key in EXIT_STAY_KEYS:
+        ctx.data.pop(key, None)
+    care_ends, text = law.provisional_end_of_care(right_ended, how)
+    ctx.data.update(
+        stay_kind=rule_id,
+        right_to_stay_ended_on=right_ended.isoformat(),
+        care_ends_on=care_ends.isoformat(),
+        care_end_recorded=False,
+        care_end_due=care_ends.isoformat(),
+        care_end_rule=text,
+    )
+    plan_stay(ctx)
+
+
+def record_end_of_care(ctx: FireContext) -> None:
+    care_ends = cast(RecordEndOfCare, ctx.payload).care_ends_on
+    ctx.data.pop("care_end_due", None)
+    # Set again on the first stay's rule, for a case whose claim ended before issue 13.
+    ctx.data.setdefault(
+        "stay_kind", "stay_protected" if ctx.state == "protected" else "stay_rejected"
+    )
+    ctx.data.update(
+        care_ends_on=care_ends.isoformat(),
+        care_end_recorded=True,
+        care_end_rule=(
+            f"Fin de prise en charge fixée par l'OFII au {law.fr(care_ends)} "
+            f"(enregistrée le {law.fr(today(ctx))})"
+        ),
+    )
+    log(ctx)
+    plan_stay(ctx)
+
+
+def plan_stay(ctx: FireContext) -> None:
+    """The stay's end: R552-13 from the end of care, then the once-only extension from the end
+    of the first stay; recomputed whenever the end of care is recorded or corrected."""
+    # A case whose claim ended before issue 13 has no stay kind nor end of care: its state
+    # tells the kind, and its stay (counted then from the decision) stands until OFII's date.
+    rule_id = str(
+        ctx.data.get("stay_kind")
+        or ("stay_protected" if ctx.state == "protected" else "stay_rejected")
+    )
+    care_ends = day_of(ctx.data, "care_ends_on")
+    if care_ends is None:
+        first_end = cast(date, day_of(ctx.data, "stay_due"))
+    else:
+        label = (
+            "fin de prise en charge fixée par l'OFII"
+            if ctx.data.get("care_end_recorded")
+            else "fin de prise en charge PROVISOIRE, date de l'OFII à enregistrer"
+        )
+        first_end = set_deadline(ctx, "stay", rule_id, care_ends, label)
+    agreed = day_of(ctx.data, "ofii_agreed_on")
+    if ctx.data.get("stay_extended_on") and agreed is not None:
+        set_deadline(
+            ctx,
+            "stay",
+            "stay_protected_extension",
+            first_end,
+            f"fin du premier maintien, accord de l'OFII du {law.fr(agreed)}",
+        )
 
 
 def request_legal_aid(ctx: FireContext) -> None:
@@ -191,6 +289,7 @@ def legal_aid_decided(ctx: FireContext) -> None:
         legal_aid_granted=decided.granted,
         appeal_end=resumed.end.isoformat(),
         appeal_due=resumed.due.isoformat(),
+        appeal_franc_due=next_working_day_from(resumed.end + timedelta(days=1)).isoformat(),
         appeal_rule=resumed.text,
     )
 
@@ -207,7 +306,7 @@ def lodge_appeal(ctx: FireContext) -> None:
             "by": ctx.actor_id,
         }
         ctx.notify("asylum_late_appeal", "cada_manager")
-    for key in ("final_on", "final_reason", "claim_over", "stay_due", "stay_rule"):
+    for key in ("final_on", "final_reason", "claim_over", *EXIT_STAY_KEYS):
         ctx.data.pop(key, None)
     fast = ctx.data.get("procedure") == "accelerated" or ctx.data.get("inadmissible")
     rule_id = "cnda_decision_accelerated" if fast else "cnda_decision_normal"
@@ -232,21 +331,29 @@ def schedule_hearing(ctx: FireContext) -> None:
 def record_cnda_decision(ctx: FireContext) -> None:
     decision = cast(RecordCndaDecision, ctx.payload)
     notified = decision.notified_at
-    ctx.data.setdefault("decisions", []).append(
-        {"by": "cnda", "outcome": decision.outcome, "notified_on": notified.isoformat()}
-    )
+    entry = {"by": "cnda", "outcome": decision.outcome, "notified_on": notified.isoformat()}
+    if decision.read_at is not None:
+        entry["read_on"] = decision.read_at.isoformat()
+    ctx.data.setdefault("decisions", []).append(entry)
     ctx.data.pop("hearing_at", None)
+    # The right to stay ends at the public reading, not at the notification (L542-1).
+    right_ended = decision.read_at or notified
+    how = (
+        "lecture publique de la décision de la CNDA"
+        if decision.read_at is not None
+        else "notification de l'ordonnance de la CNDA"
+    )
     if decision.outcome in PROTECTIONS:
-        grant_protection(ctx, decision.outcome, notified)
+        grant_protection(ctx, decision.outcome, right_ended, how)
     elif decision.outcome == "rejection":
-        reject_finally(ctx, notified, "cnda_rejection", "notification du rejet par la CNDA")
+        reject_finally(ctx, right_ended, "cnda_rejection", how)
     else:
         expect_ofpra_decision(ctx, notified, "annulation et renvoi par la CNDA")
 
 
 def appeal_deadline_passed(ctx: FireContext) -> None:
-    due = cast(date, day_of(ctx.data, "appeal_due"))
-    reject_finally(ctx, due, "no_appeal", "fin du délai de recours sans recours")
+    last = day_of(ctx.data, "appeal_franc_due") or cast(date, day_of(ctx.data, "appeal_due"))
+    reject_finally(ctx, last, "no_appeal", "fin du délai de recours sans recours")
 
 
 def start_dublin(ctx: FireContext) -> None:
@@ -255,14 +362,18 @@ def start_dublin(ctx: FireContext) -> None:
         member_state=dublin.member_state, dublin_accepted_on=dublin.accepted_at.isoformat()
     )
     set_deadline(ctx, "transfer", "dublin_transfer", dublin.accepted_at, "accord de l'État requis")
+    ctx.data["detained"] = dublin.detained
     if dublin.transfer_decision_notified_at is not None:
         set_deadline(
             ctx,
             "dublin_appeal",
-            "dublin_appeal",
+            "dublin_appeal_detained" if dublin.detained else "dublin_appeal",
             dublin.transfer_decision_notified_at,
             "notification de la décision de transfert",
         )
+        if dublin.detained:
+            # 48 hours leave no time for the usual reminders: the juriste hears of it now.
+            ctx.notify("asylum_dublin_appeal", "juriste")
 
 
 def update_dublin(ctx: FireContext) -> None:
@@ -284,10 +395,10 @@ def requalify(ctx: FireContext) -> None:
 
 
 def extend_stay(ctx: FireContext) -> None:
-    granted: date = cast(ExtendStay, ctx.payload).granted_at
-    stay_end = cast(date, day_of(ctx.data, "stay_due"))
-    ctx.data["stay_extended_on"] = granted.isoformat()
-    set_deadline(ctx, "stay", "stay_protected_extension", stay_end, "fin du premier maintien")
+    extension = cast(ExtendStay, ctx.payload)
+    ctx.data["stay_extended_on"] = extension.granted_at.isoformat()
+    ctx.data["ofii_agreed_on"] = extension.ofii_agreed_at.isoformat()
+    plan_stay(ctx)
 
 
 def plan_exit(ctx: FireContext) -> None:
@@ -319,4 +430,5 @@ def request_reopening(ctx: FireContext) -> None:
     ctx.data.setdefault("reopenings", []).append(
         {"closed_on": ctx.data.get("ofpra_closed_on"), "requested_on": asked.isoformat()}
     )
+    ctx.data.pop("reopening_due", None)
     expect_ofpra_decision(ctx, asked, "demande de réouverture")

@@ -49,6 +49,17 @@ def next_working_day_from(day: date) -> date:
     return day
 
 
+def previous_working_day_from(day: date) -> date:
+    """`day` itself if it is a working day, otherwise the one before (reminder rule).
+
+    A reminder that would fall on a closed day comes earlier, never later, so that the
+    person reminded still has a working day before the deadline it announces.
+    """
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def add_months(day: date, months: int) -> date:
     """Same day-of-month `months` later; the last day of the month when it has no such day."""
     month_index = day.month - 1 + months

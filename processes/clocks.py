@@ -17,6 +17,7 @@ from processes.calendar import (
     local,
     next_working_day_from,
     parse_moment,
+    previous_working_day_from,
 )
 from processes.definition import ClockDef, Delay
 from processes.errors import Refusal
@@ -72,6 +73,29 @@ def apply_delay(anchor: datetime, delay: Delay) -> datetime:
     return at_local_time(day, wall, PARIS)
 
 
+def warning_on_a_working_day(clock: ClockDef, delay: Delay, due: datetime) -> datetime:
+    """A staff reminder or escalation N calendar days *before* its anchor that falls on a
+    weekend or public holiday comes on the previous working day, at the same time.
+
+    Only warnings move, and only earlier: a deadline never moves earlier (a legal one moves
+    to the next working day through `Delay.next_working_day`), and a warning *after* its
+    anchor (an escalation once a deadline passed) must not come before the deadline. So an
+    escalation "2 days before" a Monday deadline comes on the Friday, leaving a working day.
+    """
+    if clock.kind == "deadline" or delay.unit != "days" or delay.amount >= 0:
+        return due
+    if clock.recipients == ("resident",):
+        # Residents are not at work: their own reminder keeps its day (hygiene.md).
+        return due
+    if delay.next_working_day:
+        return due
+    moment = local(due, PARIS)
+    day = previous_working_day_from(moment.date())
+    if day == moment.date():
+        return due
+    return at_local_time(day, moment.timetz().replace(tzinfo=None), PARIS)
+
+
 def due_time(
     clock: ClockDef,
     *,
@@ -90,6 +114,10 @@ def due_time(
         "l'entrée dans l'état" if clock.anchor == "entered" else clock.anchor.removeprefix("data.")
     )
     rule = f"{clock.label} : {delay.describe(f'{origin} ({format_local(anchor)})')}"
+    earlier = warning_on_a_working_day(clock, delay, due)
+    if earlier != due:
+        rule += f", avancé au jour ouvré précédent ({format_local(earlier)})"
+        due = earlier
     why = data.get(clock.explained_by) if clock.explained_by else None
     if why:
         rule += f" ; {why}"

@@ -8,6 +8,7 @@ precision and SQLite and PostgreSQL store (or refuse) exactly the same things.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -82,7 +83,29 @@ Money = Annotated[
 """Euros as exact decimals, never floats; `12,50` and `12.50` both read as 12.50; a
 fraction of a cent is refused rather than rounded away."""
 
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+@dataclass(frozen=True)
+class Disclosure:
+    """Whether a payload field may leave the association (landlord exports) or not.
+
+    Every text field of a payload says which it is: `FreeText` (what staff write in their own
+    words: descriptions, obstacles, notes, reasons, grounds) never leaves; `Code` (an id, a
+    month, a value from a list) may. A text field that declares neither is treated as free
+    text by the exports (`processes.disclosure`), and a test fails until it is declared.
+    """
+
+    free_text: bool
+
+
+FREE_TEXT = Disclosure(free_text=True)
+STRUCTURED = Disclosure(free_text=False)
+
+FreeText = Annotated[str, FREE_TEXT]
+"""Words typed by staff: never exported to a landlord, erased by retention."""
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), FREE_TEXT]
+
+Code = Annotated[str, STRUCTURED]
+"""An identifier or a value from a closed list (a dwelling id, a month, a channel)."""
 
 
 def _value_problem(value: Any) -> str | None:
@@ -120,4 +143,4 @@ class Empty(Payload):
 
 
 class Reason(Payload):
-    reason: str
+    reason: FreeText

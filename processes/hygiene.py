@@ -25,7 +25,7 @@ from processes.definition import (
     TransitionDef,
     TriggerDef,
 )
-from processes.fields import Moment, OptionalText, Payload
+from processes.fields import Code, FreeText, Moment, OptionalText, Payload
 
 VISITS = ("visit_1", "visit_2", "visit_3")
 WARNINGS = ("warning_1", "warning_2")
@@ -37,9 +37,9 @@ FIELD_STAFF = ("gs", "rgls")
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     observed_at: Moment
-    description: str
+    description: FreeText
 
 
 class ScheduleVisit(Payload):
@@ -64,21 +64,21 @@ class RecordEvaluation(Payload):
 
 class DecideTermination(Payload):
     decided_at: Moment
-    grounds: str
+    grounds: FreeText
 
 
 class Maintain(Payload):
     decided_at: Moment
-    reason: str
+    reason: FreeText
 
 
 class ReferPartner(Payload):
     partner: Literal["ccas", "seniors_info", "guardian", "other"]
-    reason: str
+    reason: FreeText
 
 
 class Withdraw(Payload):
-    reason: str
+    reason: FreeText
 
 
 # --- Guards: each returns the refusal, in French, or None ---------------------------------

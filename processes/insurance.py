@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.cases import Case
+from processes.arrears import formal_notice_over
 from processes.calendar import PARIS, at_local_time, local
 from processes.context import FireContext, log_step
 from processes.definition import (
@@ -33,8 +34,10 @@ from processes.definition import (
     TriggerDef,
 )
 from processes.errors import InvalidPayload, NotFound, Refusal
-from processes.fields import Empty, Moment, OptionalText, Payload
+from processes.fields import Code, Empty, FreeText, Moment, OptionalText, Payload
 
+FORMAL_NOTICE = "mise en demeure d'un mois, contrat de résidence"
+"""The month given to produce a certificate before termination may be considered."""
 OPEN_STATES = ("expiring", "missing", "formal_notice", "termination_review")
 FIELD_STAFF = ("gs", "rgls")
 NOTICE_DAYS = 30
@@ -45,7 +48,7 @@ NOTICE_DAYS = 30
 
 
 class OpenCase(Payload):
-    dwelling: str | None = None
+    dwelling: Code | None = None
     valid_until: date | None = None
     """Last valid day of the certificate about to expire (none known: gs opens by hand)."""
     insurer: OptionalText = None
@@ -53,14 +56,14 @@ class OpenCase(Payload):
 
 
 class RecordCertificate(Payload):
-    insurer: str = Field(min_length=1)
-    policy_number: str = Field(min_length=1)
+    insurer: FreeText = Field(min_length=1)
+    policy_number: FreeText = Field(min_length=1)
     valid_until: date
 
 
 class RecordContact(Payload):
     contacted_at: Moment
-    channel: str = "visit"
+    channel: Code = "visit"
     notes: OptionalText = None
 
 
@@ -70,11 +73,11 @@ class SendFormalNotice(Payload):
 
 class Decision(Payload):
     decided_at: Moment
-    grounds: str
+    grounds: FreeText
 
 
 class Withdraw(Payload):
-    reason: str
+    reason: FreeText
 
 
 # --- Effects ------------------------------------------------------------------------------
@@ -243,6 +246,7 @@ def definition(version: int = 1) -> ProcessDefinition:
                 label_en="Refer termination to the direction",
                 roles=("rgls",),
                 payload=Empty,
+                guards=(formal_notice_over(FORMAL_NOTICE),),
             ),
             TriggerDef(
                 name="decide_termination",

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -21,6 +21,9 @@ from models.text import ID_MAX, control_problem, strip_controls
 from processes.calendar import parse_moment
 from processes.errors import Refusal
 from processes.fields import year_problem
+
+if TYPE_CHECKING:
+    from processes.read_policy import Viewer
 
 MAX_ROW_ID = 2**63 - 1
 """The largest id either database can hold: a bigger number names no row."""
@@ -72,9 +75,12 @@ DataOption = typer.Option(
 
 
 def resolve_now(now: str | None) -> datetime:
-    """The one place the command line reads the wall clock: when no --now is given."""
+    """The one place the command line reads the wall clock: when no --now is given.
+
+    A `--now` in the future is refused on a production database (rehearsals allow any)."""
+    wall_clock = datetime.now(UTC)
     if now is None:
-        return datetime.now(UTC)
+        return wall_clock
     try:
         moment = parse_moment(now)
     except (ValueError, OverflowError):
@@ -82,7 +88,44 @@ def resolve_now(now: str | None) -> datetime:
     problem = year_problem(moment)
     if problem:
         fail(f"--now : {problem}")
+    if moment > wall_clock:
+        from processes.rehearsal import check_command_moment
+
+        with unit_of_work(read_only=True) as session:
+            check_command_moment(session, asked=moment, wall_clock=wall_clock)
     return moment
+
+
+def check_actor(session: Session, actor: str) -> None:
+    """`--actor system` is the flows' own: refused from a person on a production database."""
+    from processes.rehearsal import check_command_actor
+
+    check_command_actor(session, actor)
+
+
+ReaderOption = typer.Option(
+    None,
+    "--actor",
+    "-a",
+    help="Qui consulte : la politique de lecture s'applique (obligatoire sur une base de "
+    "production, facultatif sur une base de répétition).",
+)
+
+
+def reader(session: Session, actor: str | None) -> Viewer | None:
+    """The person reading, whose read policy applies; None (everything) only on a rehearsal
+    database without --actor."""
+    from models.admin import is_rehearsal
+    from processes.read_policy import load_viewer
+
+    if actor is None:
+        if is_rehearsal(session):
+            return None
+        fail(
+            "--actor est obligatoire sur une base de production : indiquez qui consulte "
+            "(votre identifiant de l'annuaire)"
+        )
+    return load_viewer(session, actor)
 
 
 def identifier(value: str, option: str) -> str:

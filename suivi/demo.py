@@ -83,7 +83,8 @@ def fresh_database(path: Path, directory: DirectoryFile) -> Engine:
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
     engine = make_engine(database_url(path))
-    upgrade(engine)
+    # A rehearsal: the demo replays weeks with --now and the system actor.
+    upgrade(engine, rehearsal=True)
     with session_scope(engine) as session:
         import_directory(session, directory)
     return engine

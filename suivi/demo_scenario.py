@@ -96,6 +96,26 @@ class Insurance:
     """Working days after that contact when the rgls sends the formal notice."""
 
 
+@dataclass(frozen=True)
+class AsylumStep:
+    """One thing the CADA's team records on a household's claim."""
+
+    day: int
+    """Working days from the first simulated day (negative: before the month)."""
+    hour: int
+    trigger: str
+    role: str
+    dates: dict[str, int] = field(default_factory=dict)
+    """Payload dates, each as working days from the first simulated day."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Asylum:
+    resident: str
+    steps: tuple[AsylumStep, ...]
+
+
 # --- The storyboard -------------------------------------------------------------------------
 
 HYGIENE = (
@@ -151,6 +171,52 @@ INSURANCE = (
     Insurance("r-0201", 33, renewed_after=7),
     Insurance("r-0901", 38, renewed_after=12),
     Insurance("r-1201", 45),
+)
+
+def _a(day: int, hour: int, trigger: str, role: str, extra: dict[str, Any] | None = None,
+       **dates: int) -> AsylumStep:
+    return AsylumStep(day, hour, trigger, role, dates, extra or {})
+
+
+ASYLUM = (
+    # Registered at the one-stop desk on Tuesday 27 October: the OFPRA file is due on Tuesday
+    # 17 November (21 days); reminded on the 10th and 13th, lodged on the last day.
+    Asylum("r-0803", (
+        _a(-4, 10, "open", "social_worker", {"procedure": "normal"},
+           registered_at=-4, attestation_issued_at=-4),
+        _a(10, 15, "lodge_ofpra", "juriste", filed_at=10),
+    )),
+    # Rejected by OFPRA, first opened on Monday 26 October: legal aid asked on Tuesday 10
+    # November, its last day; the appeal window waits for the legal-aid office.
+    Asylum("r-0802", (
+        _a(-6, 10, "open", "social_worker", {"procedure": "normal"},
+           registered_at=-130, attestation_issued_at=-130),
+        _a(-6, 11, "lodge_ofpra", "juriste", filed_at=-120),
+        _a(-5, 17, "record_decision", "social_worker", {"outcome": "rejection"},
+           notified_at=-5),
+        _a(6, 11, "request_legal_aid", "juriste", requested_at=6),
+    )),
+    # Refugee status in August; OFII ended the care on 31 August, so the stay ends on
+    # 30 November (R552-13); reminded on the 23rd, then extended once with OFII's agreement.
+    Asylum("r-0804", (
+        _a(-60, 10, "open", "social_worker", {"procedure": "normal"},
+           registered_at=-190, attestation_issued_at=-190),
+        _a(-60, 11, "lodge_ofpra", "juriste", filed_at=-180),
+        _a(-60, 16, "record_decision", "social_worker", {"outcome": "refugee"},
+           notified_at=-60),
+        _a(-44, 10, "record_end_of_care", "social_worker", care_ends_on=-45),
+        _a(16, 11, "extend_stay", "cada_manager", granted_at=16, ofii_agreed_at=15),
+    )),
+    # Dublin: another member state agreed on 15 October; the one-month attestation is renewed
+    # for 4 months on 10 November and the family is transferred on 24 November.
+    Asylum("r-0805", (
+        _a(-15, 10, "open", "social_worker", {"procedure": "dublin"},
+           registered_at=-15, attestation_issued_at=-15),
+        _a(-12, 11, "start_dublin", "juriste", {"member_state": "Italie"},
+           accepted_at=-12, transfer_decision_notified_at=-12),
+        _a(6, 14, "renew_attestation", "social_worker", renewed_at=6),
+        _a(15, 9, "transfer_done", "social_worker", at=15),
+    )),
 )
 
 OBSTACLES = (
@@ -371,6 +437,18 @@ def insurance_steps(story: Insurance, start: date, team: Team) -> list[Step]:
     return steps
 
 
+def asylum_steps(story: Asylum, start: date, team: Team) -> list[Step]:
+    return [
+        Step(
+            at(working_day(start, step.day), step.hour), "asylum", story.resident,
+            step.trigger, team.who(step.role, story.resident),
+            {**step.extra,
+             **{name: working_day(start, day).isoformat() for name, day in step.dates.items()}},
+        )
+        for step in story.steps
+    ]
+
+
 def plan(start: date, directory: DirectoryFile) -> list[Step]:
     """Every step of every story, in the order they happen."""
     team = Team.of(directory)
@@ -381,4 +459,6 @@ def plan(start: date, directory: DirectoryFile) -> list[Step]:
         steps += arrears_steps(arrears, start, team)
     for insurance in INSURANCE:
         steps += insurance_steps(insurance, start, team)
+    for claim in ASYLUM:
+        steps += asylum_steps(claim, start, team)
     return sorted(steps, key=lambda s: s.at)

@@ -44,6 +44,36 @@ class DemoSummary:
     sent_by_kind: dict[str, int] = field(default_factory=dict)
     not_sent: int = 0
     audit_breaks: list[str] = field(default_factory=list)
+    asylum: AsylumSummary = field(default_factory=lambda: AsylumSummary())
+
+
+ASYLUM_STEPS = {
+    "open": "Arrivées enregistrées",
+    "lodge_ofpra": "Dossiers introduits à l'OFPRA",
+    "request_legal_aid": "Aides juridictionnelles demandées",
+    "renew_attestation": "Attestations renouvelées",
+    "record_end_of_care": "Fins de prise en charge de l'OFII enregistrées",
+    "extend_stay": "Maintiens prolongés (accord de l'OFII)",
+    "transfer_done": "Transferts Dublin effectués",
+}
+"""The CADA's steps the summary counts, in the order of the procedure, as staff say them."""
+
+
+@dataclass
+class AsylumSummary:
+    """The CADA's month in counts only: asylum is sensitive (GDPR art. 9), so no name,
+    nationality, member state or decision of a household is ever printed."""
+
+    households: int = 0
+    """Claims followed at the end of the month (open cases)."""
+    closed: int = 0
+    """Claims closed in the month (exit, transfer, withdrawal), whatever the way."""
+    steps: dict[str, int] = field(default_factory=dict)
+    """Steps recorded in the month, by trigger (`ASYLUM_STEPS`)."""
+    deadline_messages: int = 0
+    """Deadline messages (reminders, alerts) sent to the CADA's team in the month."""
+    provisional_stays: int = 0
+    """Exit stays still counted from a provisional end of care (OFII's date to record)."""
 
 
 @dataclass(frozen=True)
@@ -126,4 +156,32 @@ def summarise(engine: Engine, start: date, days: int) -> DemoSummary:
             select(func.count()).select_from(Notification).where(Notification.status != "sent")
         ) or 0
         summary.audit_breaks = [b.describe() for b in iter_breaks(session)]
+        summary.asylum = _asylum(session, period, summary.sent_by_kind)
+        summary.asylum.closed = sum(
+            n for (process, _), n in summary.closed.items() if process == "asylum"
+        )
     return summary
+
+
+def _asylum(session: Session, period: Period, sent_by_kind: dict[str, int]) -> AsylumSummary:
+    still_open = session.scalars(
+        select(Case).where(Case.process == "asylum", Case.closed_at.is_(None))
+    ).all()
+    steps = dict(session.execute(
+        select(CaseEvent.trigger, func.count())
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            Case.process == "asylum", CaseEvent.trigger.in_(list(ASYLUM_STEPS)),
+            CaseEvent.at >= period.begin, CaseEvent.at < period.finish,
+        )
+        .group_by(CaseEvent.trigger)
+    ).tuples().all())
+    return AsylumSummary(
+        households=len(still_open),
+        steps=steps,
+        deadline_messages=sum(n for k, n in sent_by_kind.items() if k.startswith("asylum_")),
+        provisional_stays=sum(
+            1 for case in still_open
+            if case.data.get("stay_due") and not case.data.get("care_end_recorded")
+        ),
+    )

@@ -54,9 +54,13 @@ def test_consecutive_months_count_across_a_new_year() -> None:
 
 def test_threshold_holds_on_either_branch() -> None:
     fee = Decimal("450.00")
-    assert threshold_refusal(["2026-08", "2026-09", "2026-10"], Decimal("100.00"), fee) is None
-    assert threshold_refusal(["2026-08"], Decimal("900.00"), fee) is None
-    refusal = threshold_refusal(["2026-08", "2026-10"], Decimal("899.99"), fee)
+    three = ["2026-08", "2026-09", "2026-10"]
+    assert threshold_refusal(three, Decimal("100.00"), fee, part_payments=False) is None
+    # The debt branch holds only where there are part payments (CCH R633-3 II a).
+    assert threshold_refusal(["2026-08"], Decimal("900.00"), fee, part_payments=True) is None
+    refusal = threshold_refusal(
+        ["2026-08", "2026-10"], Decimal("899.99"), fee, part_payments=True
+    )
     assert refusal is not None and "899,99 €" in refusal and "900,00 €" in refusal
 
 
@@ -125,7 +129,7 @@ def test_three_consecutive_unpaid_months_open_the_termination_review(
         session, "2026-10-26 10:00", ["2026-08", "2026-09", "2026-10"], balance="300.00"
     )  # APL paid most of it: the months still count
     to_formal_notice(session, case)
-    fire(session, case, "request_termination", RGLS, "2026-12-21 10:00")
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
     assert case.state == "termination_review"
     assert case.data["threshold_grounds"] == ["3 mensualités consécutives impayées"]
 
@@ -145,7 +149,7 @@ def test_part_payments_reaching_twice_the_monthly_amount_open_the_review(
     )
     assert case.data["balance"] == "900.00"
     to_formal_notice(session, case)
-    fire(session, case, "request_termination", RGLS, "2026-12-21 10:00")
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
     assert case.state == "termination_review"
     assert case.data["threshold_grounds"] == ["dette de 900,00 € ≥ 2 × 450,00 €"]
 
@@ -165,7 +169,7 @@ def test_termination_below_the_threshold_is_refused_with_the_figures(
     )
     to_formal_notice(session, case)
     with pytest.raises(Refusal) as refused:
-        fire(session, case, "request_termination", RGLS, "2026-12-21 10:00")
+        fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
     message = str(refused.value)
     assert "899,99 €" in message and "2 × 450,00 € = 900,00 €" in message
     assert "1 mensualité(s) consécutive(s)" in message
@@ -175,7 +179,7 @@ def test_termination_below_the_threshold_is_refused_with_the_figures(
 def test_only_the_direction_decides_termination(session: Session) -> None:
     case = open_arrears(session, "2026-10-26 10:00", ["2026-08", "2026-09", "2026-10"])
     to_formal_notice(session, case)
-    fire(session, case, "request_termination", RGLS, "2026-12-21 10:00")
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
     with pytest.raises(Forbidden, match="rôles permis : dgls"):
         fire(
             session,
@@ -282,7 +286,7 @@ def test_a_paid_instalment_does_not_breach_the_plan(session: Session) -> None:
 def terminated_case(s: Session) -> Case:
     case = open_arrears(s, "2026-10-26 10:00", ["2026-08", "2026-09", "2026-10"])
     to_formal_notice(s, case)
-    fire(s, case, "request_termination", RGLS, "2026-12-21 10:00")
+    fire(s, case, "request_termination", RGLS, "2026-12-22 09:00")
     return fire(
         s,
         case,
@@ -397,3 +401,61 @@ def test_the_diagram_names_every_state() -> None:
     for state in registry.get("arrears").definition.states:
         assert f"as {state.id}" in diagram
         assert state.label in diagram
+
+
+# --- CCH R633-3 II a) and III, as checked in December 2026 (issue 13) ---------------------------
+
+
+def test_r633_3_two_wholly_unpaid_months_without_part_payment_do_not_reach_it_even_at_twice_the_fee(
+    session: Session,
+) -> None:
+    # September and October 2026 wholly unpaid: 900 € = 2 × 450 €, but no part payment.
+    case = open_arrears(session, "2026-10-26 10:00", ["2026-09", "2026-10"])
+    assert case.data["balance"] == "900.00" and case.data["part_payments"] is False
+    to_formal_notice(session, case)
+    with pytest.raises(Refusal) as refused:
+        fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
+    message = str(refused.value)
+    assert "seuil légal de résiliation non atteint (CCH R633-3 II a))" in message
+    assert "2 mensualité(s) consécutive(s) totalement impayée(s) sur 3 requises" in message
+    assert "sans paiement partiel, la dette (900,00 €) ne compte pas" in message
+    assert case.state == "formal_notice"
+
+
+def test_r633_3_three_consecutive_wholly_unpaid_months_reach_it_without_part_payment(
+    session: Session,
+) -> None:
+    case = open_arrears(session, "2026-10-26 10:00", ["2026-08", "2026-09", "2026-10"])
+    to_formal_notice(session, case)
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
+    assert case.data["threshold_grounds"] == ["3 mensualités consécutives impayées"]
+
+
+def test_r633_3_a_part_payment_makes_a_debt_of_twice_the_fee_count(session: Session) -> None:
+    # Two months unpaid (900 €), a part payment of 50 € then a third month partly unpaid.
+    case = open_arrears(session, "2026-10-26 10:00", ["2026-08", "2026-10"])
+    fire(session, case, "record_payment", GS, "2026-10-30 10:00", amount="50,00",
+         paid_at="2026-10-30T09:00")
+    fire(session, case, "record_unpaid_month", GS, "2026-11-02 09:30", month="2026-11",
+         amount="100,00")
+    assert case.data["balance"] == "950.00"
+    to_formal_notice(session, case)
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
+    assert case.state == "termination_review"
+    assert case.data["threshold_grounds"] == ["dette de 950,00 € ≥ 2 × 450,00 €"]
+
+
+def test_r633_3_iii_no_termination_is_requested_before_the_formal_notice_runs_out(
+    session: Session,
+) -> None:
+    # Sent Friday 20 November 2026: a month ends on Sunday 20 December, so Monday 21.
+    case = open_arrears(session, "2026-10-26 10:00", ["2026-08", "2026-09", "2026-10"])
+    to_formal_notice(session, case)
+    with pytest.raises(Refusal) as refused:
+        fire(session, case, "request_termination", RGLS, "2026-12-21 17:00")
+    message = str(refused.value)
+    assert "la mise en demeure du 20/11/2026 court jusqu'au 21/12/2026 inclus" in message
+    assert "(1 mois, CCH R633-3 III)" in message
+    assert case.state == "formal_notice"
+    fire(session, case, "request_termination", RGLS, "2026-12-22 09:00")
+    assert case.state == "termination_review"

@@ -45,7 +45,8 @@ def test_legal_aid_keeps_the_21_days_left_of_the_appeal_window(session: Session)
         "art. 9-4), échéance le 22/04/2027"
     )
     clocks = pending(session, case)
-    assert clocks["appeal_passed"].due_at == at("2027-04-23 00:00")
+    # Délai franc: Friday 23 April is still in time, the window closes after it.
+    assert clocks["appeal_passed"].due_at == at("2027-04-24 00:00")
     assert "repris le 01/04/2027" in clocks["appeal_reminder_10"].rule
     assert not [name for name in clocks if name.startswith("legal_aid")]
 
@@ -104,16 +105,19 @@ def test_legal_aid_asked_after_day_15_leaves_the_deadline_and_tells_the_juriste(
 def test_the_window_ends_in_a_final_rejection_with_a_month_to_stay(engine: Engine) -> None:
     with session_scope(engine) as s:
         case_id = rejected(s, notified="2027-03-02").id
-    sweep_due_clocks(engine, at("2027-04-02 23:59"))
+    # Due Friday 2 April; the délai franc keeps it open on the next working day, Monday 5.
+    sweep_due_clocks(engine, at("2027-04-05 23:59"))
     with session_scope(engine) as s:
         assert s.get(Case, case_id).state == "appeal_window"  # type: ignore[union-attr]
-    sweep_due_clocks(engine, at("2027-04-03 00:00"))
+    sweep_due_clocks(engine, at("2027-04-06 00:00"))
     with session_scope(engine) as s:
         case = s.get(Case, case_id)
         assert case is not None and case.state == "rejected_final"
-        assert (case.data["final_on"], case.data["final_reason"]) == ("2027-04-02", "no_appeal")
-        # A stay's end is not a time limit to act: Sunday 2 May does not move.
-        assert due(case, "stay") == date(2027, 5, 2)
+        assert (case.data["final_on"], case.data["final_reason"]) == ("2027-04-05", "no_appeal")
+        # R552-13: one month from the end of care, provisionally the end of April (the month
+        # the right to stay ended): 30 May, a Sunday that does not move (not a time limit).
+        assert case.data["care_ends_on"] == "2027-04-30"
+        assert due(case, "stay") == date(2027, 5, 30)
         assert "[règles asylum-2026-07, stay_rejected]" in case.data["stay_rule"]
         last = events(s, case)[-1]
         assert (last.trigger, last.actor_id) == ("appeal_deadline_passed", "system")
@@ -145,7 +149,7 @@ def test_a_late_appeal_is_refused_without_an_override_reason(session: Session) -
 def test_a_late_appeal_with_an_override_is_recorded_and_audited(engine: Engine) -> None:
     with session_scope(engine) as s:
         case_id = rejected(s, notified="2027-03-02").id
-    sweep_due_clocks(engine, at("2027-04-03 00:00"))
+    sweep_due_clocks(engine, at("2027-04-06 00:00"))
     with session_scope(engine) as s:
         case = s.get(Case, case_id)
         assert case is not None and case.state == "rejected_final"

@@ -40,7 +40,7 @@ def test_the_ofpra_file_is_due_21_days_after_the_attestation_moved_past_14_july(
     assert clocks["ofpra_escalation"].recipients == ["cada_manager"]
     assert clocks["ofpra_reminder_7"].recipients == ["juriste", "social_worker"]
     # The clock keeps the rule of law beside its own offset, for whoever reads it later.
-    assert "21 jours (CESEDA, dépôt OFPRA)" in clocks["ofpra_reminder_2"].rule
+    assert "21 jours (CESEDA R531-2)" in clocks["ofpra_reminder_2"].rule
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,8 @@ def test_missing_documents_are_due_8_days_later_moved_past_8_may_and_a_sunday(
     # Friday 30 April + 8 days = Saturday 8 May (Victoire 1945), then Sunday 9 May.
     fire(session, case, "request_documents", JURISTE, "2027-04-30 11:00", requested_at="2027-04-30")
     assert due(case, "documents") == date(2027, 5, 10)
-    assert paris(pending(session, case)["documents_reminder_2"]) == "2027-05-08 08:00"
+    # Its reminder 2 days before falls on Saturday 8 May: it comes on Friday 7 May instead.
+    assert paris(pending(session, case)["documents_reminder_2"]) == "2027-05-07 08:00"
 
 
 def test_an_appeal_notified_on_31_january_is_due_on_monday_1_march(session: Session) -> None:
@@ -82,7 +83,8 @@ def test_an_appeal_notified_on_31_january_is_due_on_monday_1_march(session: Sess
     assert case.data["appeal_rule"] == (
         "Recours devant la CNDA : 1 mois (CESEDA L532-1) à compter du 31/01/2027 (notification "
         "du rejet, première consultation), échéance le 01/03/2027 (le 28/02/2027 n'étant pas un "
-        "jour ouvré) [règles asylum-2026-07, cnda_appeal]"
+        "jour ouvré) ; délai franc : un acte du 01/03/2027 est encore dans les temps, mais la "
+        "date à retenir reste l'échéance [règles asylum-2026-07, cnda_appeal]"
     )
     assert due(case, "legal_aid") == date(2027, 2, 15)
 
@@ -98,14 +100,18 @@ def test_the_appeal_reminders_and_the_heads_alert(session: Session) -> None:
     assert (date(2027, 4, 2) - date(2027, 3, 2)).days == 31  # one month of March
     clocks = pending(session, case)
     assert paris(clocks["appeal_reminder_10"]) == "2027-03-23 08:00"
-    assert paris(clocks["appeal_reminder_5"]) == "2027-03-28 08:00"
+    # 5 days before is Sunday 28 March: the reminder comes on Friday 26 March.
+    assert paris(clocks["appeal_reminder_5"]) == "2027-03-26 08:00"
     assert paris(clocks["appeal_reminder_2"]) == "2027-03-31 08:00"
     assert paris(clocks["appeal_escalation"]) == "2027-03-31 08:00"
     assert clocks["appeal_escalation"].recipients == ["cada_manager"]
-    assert paris(clocks["appeal_passed"]) == "2027-04-03 00:00"
+    # Délai franc: an appeal on the day after Friday 2 April (Saturday 3, so Monday 5 April)
+    # is still in time; the window closes after it.
+    assert paris(clocks["appeal_passed"]) == "2027-04-06 00:00"
     assert clocks["appeal_passed"].action == "fire:appeal_deadline_passed"
     assert due(case, "legal_aid") == date(2027, 3, 17)
-    assert paris(clocks["legal_aid_reminder_10"]) == "2027-03-07 08:00"
+    # 10 days before is Sunday 7 March: the reminder comes on Friday 5 March.
+    assert paris(clocks["legal_aid_reminder_10"]) == "2027-03-05 08:00"
     assert paris(clocks["legal_aid_reminder_5"]) == "2027-03-12 08:00"
 
 

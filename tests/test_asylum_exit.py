@@ -31,7 +31,8 @@ def test_a_protected_household_may_stay_3_months(session: Session) -> None:
     assert "3 mois (CESEDA R552-13)" in case.data["stay_rule"]
     assert case.data["stay_rule"].endswith("[règles asylum-2026-07, stay_protected]")
     clocks = pending(session, case)
-    assert paris(clocks["stay_reminder_30"]) == "2027-08-01 08:00"
+    # 30 days before is Sunday 1 August: the reminder comes on Friday 30 July.
+    assert paris(clocks["stay_reminder_30"]) == "2027-07-30 08:00"
     assert paris(clocks["stay_reminder_7"]) == "2027-08-24 08:00"
     assert paris(clocks["stay_escalation"]) == "2027-09-01 08:00"
     assert clocks["stay_escalation"].recipients == ["cada_manager"]
@@ -40,18 +41,44 @@ def test_a_protected_household_may_stay_3_months(session: Session) -> None:
 def test_the_head_extends_the_stay_once_and_refuses_a_second_time(session: Session) -> None:
     case = protected(session, notified="2027-05-31")
     with pytest.raises(Forbidden, match="rôles permis : cada_manager"):
-        fire(session, case, "extend_stay", JURISTE, "2027-08-20 10:00", granted_at="2027-08-20")
-    fire(session, case, "extend_stay", HEAD, "2027-08-20 10:00", granted_at="2027-08-20")
+        fire(
+            session,
+            case,
+            "extend_stay",
+            JURISTE,
+            "2027-08-20 10:00",
+            granted_at="2027-08-20",
+            ofii_agreed_at="2027-08-19",
+        )
+    fire(
+        session,
+        case,
+        "extend_stay",
+        HEAD,
+        "2027-08-20 10:00",
+        granted_at="2027-08-20",
+        ofii_agreed_at="2027-08-19",
+    )
     assert case.state == "protected"
     assert due(case, "stay") == date(2027, 11, 30)  # 31 August + 3 months
     assert "stay_protected_extension]" in case.data["stay_rule"]
     assert paris(pending(session, case)["stay_reminder_7"]) == "2027-11-23 08:00"
     with pytest.raises(Refusal) as refused:
-        fire(session, case, "extend_stay", HEAD, "2027-11-20 10:00", granted_at="2027-11-20")
+        fire(
+            session,
+            case,
+            "extend_stay",
+            HEAD,
+            "2027-11-20 10:00",
+            granted_at="2027-11-20",
+            ofii_agreed_at="2027-11-19",
+        )
     message = str(refused.value)
     assert message.startswith(f"dossier C-{case.id} (état « protected ») : le maintien a déjà")
     assert "une seule prolongation de 3 mois est possible (CESEDA R552-13)" in message
-    assert message.endswith("Déclencheurs permis ici : extend_stay, plan_exit, withdraw")
+    assert message.endswith(
+        "Déclencheurs permis ici : extend_stay, plan_exit, record_end_of_care, withdraw"
+    )
     assert due(case, "stay") == date(2027, 11, 30)
 
 
@@ -71,11 +98,20 @@ def test_a_final_rejection_leaves_one_month(session: Session) -> None:
     assert due(case, "stay") == date(2028, 2, 29)  # 31 January + 1 month, leap year
     clocks = pending(session, case)
     assert paris(clocks["stay_reminder_14"]) == "2028-02-15 08:00"
-    assert paris(clocks["stay_reminder_3"]) == "2028-02-26 08:00"
+    # 3 days before is Saturday 26 February: the reminder comes on Friday 25.
+    assert paris(clocks["stay_reminder_3"]) == "2028-02-25 08:00"
     assert paris(clocks["stay_escalation"]) == "2028-03-01 08:00"
     assert not [n for n in clocks if n.startswith("attestation")]
     with pytest.raises(Refusal, match="« extend_stay » n'est pas possible dans cet état"):
-        fire(session, case, "extend_stay", HEAD, "2028-02-10 10:00", granted_at="2028-02-10")
+        fire(
+            session,
+            case,
+            "extend_stay",
+            HEAD,
+            "2028-02-10 10:00",
+            granted_at="2028-02-10",
+            ofii_agreed_at="2028-02-09",
+        )
 
 
 def test_the_head_plans_the_exit_and_the_social_worker_records_it(session: Session) -> None:
@@ -132,15 +168,18 @@ def test_a_closed_claim_may_be_reopened_within_9_months(session: Session) -> Non
         reason="missed_interview",
     )
     assert case.state == "ofpra_closed"
-    assert due(case, "reopening") == date(2028, 2, 29)  # 31 May + 9 months
-    assert "9 mois (CESEDA, clôture et réouverture)" in case.data["reopening_rule"]
+    # L531-40, « délai inférieur à neuf mois »: 31 May + 9 months is 29 February, so the last
+    # day is Monday 28 February.
+    assert due(case, "reopening") == date(2028, 2, 28)
+    assert "9 mois (CESEDA L531-40)" in case.data["reopening_rule"]
     clocks = pending(session, case)
-    assert paris(clocks["reopening_reminder_30"]) == "2028-01-30 08:00"
-    assert paris(clocks["reopening_reminder_7"]) == "2028-02-22 08:00"
+    # 30 days before is Saturday 29 January: the reminder comes on Friday 28 January.
+    assert paris(clocks["reopening_reminder_30"]) == "2028-01-28 08:00"
+    assert paris(clocks["reopening_reminder_7"]) == "2028-02-21 08:00"
     assert clocks["reopening_escalation"].recipients == ["cada_manager"]
-    fire(session, case, "request_reopening", JURISTE, "2028-02-29 10:00", requested_at="2028-02-29")
+    fire(session, case, "request_reopening", JURISTE, "2028-02-28 10:00", requested_at="2028-02-28")
     assert case.state == "ofpra_pending"
-    assert due(case, "ofpra_decision") == date(2028, 8, 29)
+    assert due(case, "ofpra_decision") == date(2028, 8, 28)
 
 
 def test_a_reopening_after_9_months_is_refused(session: Session) -> None:
@@ -164,7 +203,8 @@ def test_a_reopening_after_9_months_is_refused(session: Session) -> None:
             requested_at="2028-03-01",
         )
     message = str(refused.value)
-    assert "après la fin du délai de 9 mois le 29/02/2028" in message
+    assert "hors du délai inférieur à 9 mois (CESEDA L531-40)" in message
+    assert "dernier jour était le 28/02/2028" in message
     assert "seule une demande de réexamen est encore possible" in message
     assert "(état « ofpra_closed »)" in message
     assert case.state == "ofpra_closed"

@@ -50,7 +50,7 @@ def leaks(text: str) -> list[str]:
 
 def test_no_template_tells_more_than_the_reference_the_kind_and_the_date() -> None:
     kinds = sorted(p.stem for p in (TEMPLATES / "fr").glob("asylum_*.j2"))
-    assert len(kinds) == 16
+    assert len(kinds) == 18
     assert kinds == sorted(p.stem for p in (TEMPLATES / "en").glob("asylum_*.j2"))
     data = (
         {
@@ -71,6 +71,8 @@ def test_no_template_tells_more_than_the_reference_the_kind_and_the_date() -> No
                 "transfer",
                 "dublin_appeal",
                 "attestation",
+                "care_end",
+                "ofpra_warning",
             )
         }
         | {"member_state": "Italie", "nationality": "syrien", "procedure": "dublin"}
@@ -165,7 +167,8 @@ def test_a_decision_notified_before_the_file_was_lodged_is_refused(engine: Engin
     assert str(refused.value) == (
         f"dossier C-{case_id} (état « ofpra_pending ») : la décision ne peut pas être notifiée "
         "le 15/01/2027, avant l'introduction du dossier à l'OFPRA le 20/01/2027. Déclencheurs "
-        "permis ici : record_decision, renew_attestation, schedule_interview"
+        "permis ici : record_decision, record_ofpra_delay_notice, renew_attestation, "
+        "schedule_interview"
     )
 
 

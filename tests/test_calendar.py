@@ -18,10 +18,11 @@ from processes.calendar import (
     local,
     next_working_day_from,
     parse_moment,
+    previous_working_day_from,
     to_utc,
 )
-from processes.clocks import apply_delay
-from processes.definition import Delay
+from processes.clocks import apply_delay, plan_clocks
+from processes.definition import ClockDef, Delay
 
 
 def utc(text: str) -> datetime:
@@ -161,3 +162,71 @@ def test_working_days_and_months_as_clock_delays() -> None:
     assert apply_delay(
         at("2026-11-25 12:00"), Delay(amount=1, unit="months", next_working_day=True)
     ) == at("2026-12-28 12:00")
+
+
+# --- Reminders before a deadline come on a working day (issue 13) -----------------------------
+
+
+def _warning(kind: str, days: int, recipients: tuple[str, ...] = ("juriste",)) -> ClockDef:
+    return ClockDef(
+        name=f"test_{kind}",
+        kind=kind,  # type: ignore[arg-type]
+        label="Échéance",
+        anchor="data.due",
+        delay=Delay(amount=days, unit="days", at=time(8, 0)),
+        template="resident_visit_reminder" if recipients == ("resident",) else "asylum_appeal",
+        recipients=recipients,
+    )
+
+
+def _planned(clock: ClockDef, due_day: str) -> datetime:
+    [(_, when, rule)] = plan_clocks(
+        (clock,),
+        process="asylum",
+        entered_at=at("2027-01-04 10:00"),
+        data={"due": due_day},
+        now=at("2027-01-04 10:00"),
+    )
+    return when
+
+
+def test_a_reminder_falling_on_a_saturday_comes_on_the_friday_before() -> None:
+    # Monday 17 May 2027 (Whit Monday), deadline on Tuesday 25 May: 10 days before is
+    # Saturday 15 May, so Friday 14 May at 08:00.
+    assert _planned(_warning("reminder", -10), "2027-05-25") == at("2027-05-14 08:00")
+
+
+def test_a_reminder_falling_on_a_public_holiday_comes_on_the_working_day_before() -> None:
+    # Deadline Monday 24 May 2027: 7 days before is Whit Monday 17 May, so Friday 14 May.
+    assert _planned(_warning("reminder", -7), "2027-05-24") == at("2027-05-14 08:00")
+
+
+def test_an_escalation_two_days_before_a_monday_deadline_leaves_a_working_day() -> None:
+    # Deadline Monday 5 April 2027: two days before is Saturday 3 April; the head hears on
+    # Friday 2 April, with Friday itself to act.
+    due = _planned(_warning("escalation", -2, ("cada_manager",)), "2027-04-05")
+    assert due == at("2027-04-02 08:00")
+    assert is_working_day(local(due).date())
+
+
+def test_a_reminder_after_a_deadline_or_to_a_resident_keeps_its_day() -> None:
+    # After a deadline, a warning never comes before it: Saturday stays Saturday.
+    assert _planned(_warning("escalation", 1), "2027-04-02") == at("2027-04-03 08:00")
+    # A resident's own reminder is not moved to a working day.
+    resident = _warning("reminder", -2, ("resident",))
+    assert _planned(resident, "2027-04-05") == at("2027-04-03 08:00")
+
+
+def test_a_deadline_never_moves_earlier_and_a_closed_last_day_moves_later() -> None:
+    deadline = ClockDef(
+        name="test_deadline",
+        kind="deadline",
+        label="Échéance",
+        anchor="data.due",
+        delay=Delay(amount=0, unit="days", at=time(8, 0), next_working_day=True),
+        action="fire",
+        trigger="appeal_deadline_passed",
+    )
+    # Saturday 3 April 2027: the deadline moves to Monday 5 April, never to Friday.
+    assert _planned(deadline, "2027-04-03") == at("2027-04-05 08:00")
+    assert previous_working_day_from(date(2027, 4, 3)) == date(2027, 4, 2)

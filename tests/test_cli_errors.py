@@ -38,7 +38,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("SUIVI_DATABASE_URL", f"sqlite:///{tmp_path / 'suivi.db'}")
     runner = CliRunner()
     app = build()
-    upgraded = runner.invoke(app, ["db", "upgrade"])
+    upgraded = runner.invoke(app, ["db", "upgrade", "--rehearsal"])
     assert upgraded.exit_code == 0, upgraded.output
     imported = runner.invoke(app, ["directory", "import", str(DIRECTORY)])
     assert imported.exit_code == 0, imported.output

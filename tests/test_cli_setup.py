@@ -20,7 +20,7 @@ def test_a_command_on_a_database_without_schema_names_the_step(tmp_path: Path) -
     assert "Traceback" not in run.stderr
 
     upgraded = subprocess.run(
-        [sys.executable, "-m", "suivi.cli", "db", "upgrade"],
+        [sys.executable, "-m", "suivi.cli", "db", "upgrade", "--rehearsal"],
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert upgraded.returncode == 0, upgraded.stderr

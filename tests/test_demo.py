@@ -1,15 +1,18 @@
 """The demo organisation's month, as `suivi demo` plays it.
 
 `suivi demo --days 4` (Monday 2 to Thursday 5 November 2026, the day of the direction alert)
-runs the real flows on the suite's Prefect test server. The whole month runs again with the
-same jobs called as plain functions (what the flows wrap), to check where thirty days leave
-the cases without paying a test server's flow overhead 150 times.
+runs the real flows on the suite's Prefect test server. The month goes on from the database
+those four days leave, days 5 to 30 with the same jobs called as plain functions (what the
+flows wrap), to check where thirty days leave the cases without paying a test server's flow
+overhead 150 times, nor replaying the twelve weeks before the month a second time.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from datetime import date
+from contextlib import closing
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,16 +32,6 @@ from suivi.demo_summary import summarise
 START = date(2026, 11, 2)
 FLOW_DAYS = 4
 MONTH = 30
-
-
-def played(folder: Path, days: int) -> Engine:
-    """The demo with its jobs as plain function calls."""
-    directory = demo.demo_directory()
-    engine = demo.fresh_database(folder / "demo.db", directory)
-    demo.simulate(
-        engine, directory, start=START, days=days, routine=demo.PlainRoutine(engine)
-    )
-    return engine
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +57,26 @@ def first_days(
 
 
 @pytest.fixture(scope="module")
-def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def month(
+    first_days: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The rest of the month after `suivi demo --days 4`, on a copy of its database, with the
+    jobs as plain function calls."""
     folder = tmp_path_factory.mktemp("demo-month")
+    path = folder / "demo.db"
+    source = str(first_days[0].url.database)
+    with closing(sqlite3.connect(source)) as flows, closing(sqlite3.connect(path)) as copy:
+        flows.backup(copy)  # a consistent copy, whatever the flows left in the WAL
+    engine = make_engine(demo.database_url(path))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUIVI_CONSOLE_LOG", str(folder / "console.log"))
-        engine = played(folder, MONTH)
+        demo.run_month(
+            engine,
+            demo.plan(START, demo.demo_directory()),
+            start=START + timedelta(days=FLOW_DAYS),
+            days=MONTH - FLOW_DAYS,
+            routine=demo.PlainRoutine(engine),
+        )
         yield engine
     engine.dispose()
 
@@ -156,6 +164,43 @@ def test_cases_are_where_the_month_leaves_them(month: Engine) -> None:
     assert {key: case_of(month, *key).state for key in expected} == expected
 
 
+def test_the_cada_households_are_followed_through_their_procedure(month: Engine) -> None:
+    filing = case_of(month, "asylum", "r-0803")
+    # Registered Tuesday 27 October: file due Tuesday 17 November, lodged that day.
+    assert (filing.state, filing.data["ofpra_due"]) == ("ofpra_pending", "2026-11-17")
+    assert filing.data["ofpra_filed_on"] == "2026-11-17"
+    legal_aid = case_of(month, "asylum", "r-0802")
+    # Rejection opened Monday 26 October; legal aid asked on its 15th day, still pending.
+    assert legal_aid.state == "appeal_suspended"
+    assert legal_aid.data["legal_aid_requested_on"] == "2026-11-10"
+    assert (legal_aid.data["appeal_days_used"], legal_aid.data["appeal_days_left"]) == (15, 16)
+    stay = case_of(month, "asylum", "r-0804")
+    # OFII's end of care on 31 August: stay to 30 November, extended once to 28 February.
+    assert (stay.state, stay.data["care_ends_on"]) == ("protected", "2026-08-31")
+    assert stay.data["care_end_recorded"] is True
+    assert stay.data["stay_due"] == "2027-02-28"
+    dublin = case_of(month, "asylum", "r-0805")
+    assert (dublin.state, dublin.data["attestation_due"]) == ("exited", "2027-03-10")
+    assert {
+        "asylum_ofpra", "asylum_legal_aid", "asylum_stay", "asylum_attestation", "asylum_appeal",
+    } <= sent_kinds(month)
+    summary = summarise(month, START, MONTH).asylum
+    assert (summary.households, summary.closed) == (3, 1)
+    assert summary.steps == {
+        "lodge_ofpra": 1, "request_legal_aid": 1, "renew_attestation": 1, "extend_stay": 1,
+        "transfer_done": 1,
+    }
+    assert summary.deadline_messages > 0 and summary.provisional_stays == 0
+
+
+def test_the_asylum_block_of_the_summary_names_nobody(first_days: tuple[Engine, str]) -> None:
+    _, output = first_days
+    assert "CADA : procédure d'asile (chiffres seulement)" in output
+    assert "Demandes suivies en fin de mois │ 4" in output
+    for secret in ("Haidari", "Tesfaye", "Kaba", "Nazari", "Rahimi", "Italie", "réfugi"):
+        assert secret not in output
+
+
 def test_late_staff_are_reminded_then_escalated(month: Engine) -> None:
     assert {
         "plan_first_visit",
@@ -194,6 +239,7 @@ def test_the_summary_counts_what_the_database_holds(month: Engine) -> None:
         ("hygiene", "withdrawn"): 1,
         ("arrears", "cleared"): 1,
         ("insurance", "insured"): 2,
+        ("asylum", "exited"): 1,  # the Dublin transfer of Tuesday 24 November
     }
     assert summary.clocks_fired.get("deadline", 0) >= 1
     assert summary.clock_messages["reminder"] > summary.clock_messages["escalation"] > 0

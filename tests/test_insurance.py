@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case, Clock
 from models.db import session_scope
 from processes import engine as wf
+from processes.errors import Refusal
 from processes.insurance import open_expiring_insurance, record_first_certificate
 
 GS, RGLS, DGLS = "gs-viala", "rgls-sud", "dgls-1"
@@ -272,3 +273,28 @@ def test_a_resident_with_only_a_phone_is_reached_by_a_phone_gateway(
     urls = [url for role, _, url in notices(session, insurance_cases(session)[-1].id)
             if role == "resident"]
     assert urls == (["json://sms.local/send?to=0600000001"] if reached else [])
+
+
+def test_no_insurance_termination_is_requested_before_the_formal_notice_runs_out(
+    session: Session,
+) -> None:
+    first_certificate(session)
+    open_expiring_insurance(session, at("2026-12-20 08:00"))
+    case = insurance_cases(session)[-1]
+    expiry = session.scalars(
+        select(Clock).where(Clock.case_id == case.id, Clock.status == "pending")
+    ).one()
+    wf.fire_clock(session, expiry, at("2027-01-16 00:00"))
+    wf.fire(session, case.id, "send_formal_notice", payload={"sent_at": "2027-01-25T09:00"},
+            actor_id=RGLS, now=at("2027-01-25 10:00"))
+    # Sent Monday 25 January 2027: the month runs to Thursday 25 February inclusive.
+    with pytest.raises(Refusal) as refused:
+        wf.fire(session, case.id, "request_termination", payload={}, actor_id=RGLS,
+                now=at("2027-02-25 16:00"))
+    assert "la mise en demeure du 25/01/2027 court jusqu'au 25/02/2027 inclus" in str(
+        refused.value
+    )
+    assert case.state == "formal_notice"
+    wf.fire(session, case.id, "request_termination", payload={}, actor_id=RGLS,
+            now=at("2027-02-26 10:00"))
+    assert case.state == "termination_review"

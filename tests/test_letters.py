@@ -12,12 +12,13 @@ import typer
 from conftest import at
 from hygiene_walk import evaluate, hold_visit, report_breach, to_first_warning
 from pypdf import PdfReader
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from stand_in_processes import VERSION, stand_in_versions
 from typer.testing import CliRunner
 
 from models.db import session_scope
+from models.directory import Organisation
 from notifications.letters import LetterRefused, letter_for
 from processes import engine as suivi_engine
 from processes.errors import NotFound
@@ -153,7 +154,7 @@ def test_arrears_formal_notice_states_the_debt_and_the_deadline(
     assert "L'impayé a été constaté le 1er octobre 2026" in text
     assert "votre dette s'élève à 1 234,50 €" in text
     assert "410,00 €" in text and "15 septembre 2026 100,00 €" in text
-    assert "15 octobre 2026 : Mise en demeure envoyée" in text
+    assert "15 octobre 2026 : mise en demeure" in text
     assert "au plus tard le 15 novembre 2026" in text
 
 
@@ -198,7 +199,7 @@ def test_arrears_formal_notice_from_the_real_arrears_process(sqlite_engine: Engi
     assert "votre dette s'élève à 720,00 €" in text and "410,00 €" in text
     assert "août 2026, septembre 2026" in text
     assert "2 octobre 2026 100,00 €" in text
-    assert "20 octobre 2026 : Mise en demeure envoyée" in text
+    assert "20 octobre 2026 : mise en demeure" in text
     # One month, moved to the next working day: 20 November 2026 is a Friday.
     assert "au plus tard le 20 novembre 2026" in text
 
@@ -218,5 +219,64 @@ def test_insurance_formal_notice_from_the_real_insurance_process(sqlite_engine: 
                                    now=at("2026-10-12 10:00")).pdf())
     assert "Jean Dupont" in text
     assert "(MAIF, contrat n° H-77) était valable jusqu'au 30 septembre 2026" in text
-    assert "12 octobre 2026 : Mise en demeure envoyée" in text
+    assert "12 octobre 2026 : mise en demeure" in text
     assert "au plus tard le 12 novembre 2026" in text
+
+
+# --- A French formal letter (issue 13) ---------------------------------------------------------
+
+
+def _fonts(data: bytes) -> set[str]:
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        fonts = page["/Resources"].get("/Font") or {}
+        for ref in fonts.values():
+            names.add(str(ref.get_object()["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def test_a_formal_notice_reads_as_a_french_letter_signed_by_a_named_person(
+    sqlite_engine: Engine,
+) -> None:
+    with session_scope(sqlite_engine) as s:
+        org = s.scalars(select(Organisation)).one()
+        org.settings = {**(org.settings or {}), "letters": {"signatories": {
+            "default": {"name": "Olivier Garnier",
+                        "title": "Responsable de la gestion locative sociale"},
+        }}}
+        case = suivi_engine.open_case(
+            s, "arrears", resident_id="r-0001", actor_id="gs-viala",
+            payload={"monthly_amount": "410", "unpaid_months": ["2026-08", "2026-09"]},
+            now=at("2026-10-01 09:00"))
+        suivi_engine.fire(s, case.id, "send_reminder", actor_id="gs-viala",
+                          now=at("2026-10-05 09:00"), payload={"sent_at": "2026-10-05T09:00"})
+        suivi_engine.fire(s, case.id, "record_interview", actor_id="gs-viala",
+                          now=at("2026-10-09 11:00"), payload={"held_at": "2026-10-09T10:00"})
+        suivi_engine.fire(s, case.id, "send_formal_notice", actor_id="rgls-sud",
+                          now=at("2026-10-20 09:00"), payload={"sent_at": "2026-10-20T09:00"})
+        letter = letter_for(s, case.id, "arrears_formal_notice", now=at("2026-10-20 10:00"))
+        pdf = letter.pdf()
+    text = pdf_text(pdf)
+    assert "Madame, Monsieur," in text
+    assert re.search(
+        r"Responsable de la gestion locative sociale Olivier Garnier Association", text
+    )
+    # The staff's own action labels never reach the resident; the resident's words do.
+    assert "5 octobre 2026 : relance amiable" in text
+    assert "9 octobre 2026 : entretien avec votre gestionnaire social(e)" in text
+    for internal in ("Relance amiable envoyée", "Enregistrer", "Mise en demeure envoyée"):
+        assert internal not in text
+    # The decisive paragraph sits with the closing formula and the signature, kept together.
+    closing = letter.html.split('<div class="closing">', 1)[1]
+    assert closing.index("mettons en demeure") < closing.index("Veuillez agréer")
+    assert "page-break-inside: avoid" in letter.html
+    # One font family in the whole PDF, page footers included.
+    assert _fonts(pdf) and all(name.startswith("DejaVu-Sans") for name in _fonts(pdf))
+
+
+def test_without_a_signatory_setting_the_service_signs(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as s:
+        case = to_first_warning(s, "r-0001", ["2026-09-14", "2026-09-21", "2026-09-28"])
+        html = letter_for(s, case.id, "hygiene_warning_1", now=at("2026-09-29 10:00")).html
+    assert "Le service de la gestion locative sociale" in html
+    assert '<div class="room"></div>' in html

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.cases import Case
@@ -14,16 +14,20 @@ from models.schemas import CaseView
 from models.views import case_view
 from processes import engine, registry
 from processes.calendar import format_local
+from processes.read_policy import Viewer, readable_case, redact, visible_cases
 from suivi.common import (
     DataOption,
     JsonOption,
     NowOption,
+    ReaderOption,
     after_commit,
+    check_actor,
     console,
     fail,
     identifier,
     parse_data,
     print_json,
+    reader,
     resolve_now,
     row_id,
     styled,
@@ -41,17 +45,32 @@ def parse_case_id(text: str) -> int:
     return row_id(cleaned, "référence de dossier", "12 ou C-12")
 
 
-def view_of(session: Session, case: Case, *, role: str | None = None) -> CaseView:
+def view_of(
+    session: Session, case: Case, *, role: str | None = None, viewer: Viewer | None = None
+) -> CaseView:
     process = registry.get(case.process, case.process_version)
+    role = viewer.role if viewer is not None else role
     allowed = (
         process.triggers_for(case.state, role) if role else process.staff_triggers_in(case.state)
     )
-    return case_view(
+    view = case_view(
         session,
         case,
         state_label=process.definition.state(case.state).label,
         allowed=[] if case.closed_at else allowed,
     )
+    return redacted_view(viewer, view) if viewer is not None else view
+
+
+def redacted_view(viewer: Viewer, view: CaseView) -> CaseView:
+    """The case as this person may read it (a landlord: no free text, no contact)."""
+    if not viewer.is_landlord:
+        return view
+    return view.model_copy(update={
+        "data": redact(viewer, view.data),
+        "history": [e.model_copy(update={"payload": redact(viewer, e.payload)})
+                    for e in view.history],
+    })
 
 
 def print_case(view: CaseView) -> None:
@@ -97,6 +116,7 @@ def open_command(
     process, resident = identifier(process, "processus"), identifier(resident, "--resident")
     actor, payload = identifier(actor, "--actor"), parse_data(data)
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         case = engine.open_case(
             session,
             process,
@@ -127,6 +147,7 @@ def fire_command(
     number, payload = parse_case_id(case_id), parse_data(data)
     trigger, actor = identifier(trigger, "déclencheur"), identifier(actor, "--actor")
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         case = engine.fire(
             session,
             number,
@@ -144,12 +165,41 @@ def fire_command(
 @case_app.command("show")
 def show_command(
     case_id: str = typer.Argument(..., help="Numéro du dossier."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Affiche un dossier : état, historique, échéances à venir."""
+    number = parse_case_id(case_id)
     with unit_of_work(as_json, read_only=True) as session:
-        view = view_of(session, engine.load_case(session, parse_case_id(case_id)))
+        viewer = reader(session, actor)
+        if viewer is None:
+            view = view_of(session, engine.load_case(session, number))
+        else:
+            view = view_of(session, readable_case(session, viewer, number), viewer=viewer)
     print_json(view) if as_json else print_case(view)
+
+
+LIST_MAX = 100_000
+"""Most cases one `case list` prints; more pages with --offset."""
+
+
+def count_text(number: int) -> str:
+    """12 345 as French writes it, never broken across a line."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def list_title(shown: int, total: int, offset: int) -> str:
+    """« 200 dossiers sur 100 000 (n° 1 à 200 ; suite : --offset 200) »."""
+    if total == 0:
+        return "Aucun dossier"
+    if shown == 0:
+        return f"Aucun dossier après le n° {count_text(offset)} ({count_text(total)} en tout)"
+    if shown == total:
+        return f"{count_text(total)} dossier{'s' if total > 1 else ''}"
+    title = f"{count_text(shown)} dossier{'s' if shown > 1 else ''} sur {count_text(total)}"
+    title += f" (n° {count_text(offset + 1)} à {count_text(offset + shown)}"
+    following = offset + shown
+    return title + (f" ; suite : --offset {following})" if following < total else ")")
 
 
 @case_app.command("list")
@@ -158,20 +208,34 @@ def list_command(
     state: str | None = typer.Option(None, "--state", "-s"),
     site: str | None = typer.Option(None, "--site"),
     closed: bool = typer.Option(False, "--closed", help="Inclure les dossiers clos."),
-    limit: int = typer.Option(200, "--limit"),
+    limit: int = typer.Option(200, "--limit", help=f"Dossiers à afficher (1 à {LIST_MAX})."),
+    offset: int = typer.Option(
+        0, "--offset", help="Dossiers à passer avant le premier affiché (page suivante)."
+    ),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Liste les dossiers (ouverts par défaut ; --state inclut un état clos demandé)."""
-    query = select(Case).order_by(Case.id).limit(limit)
+    if not 1 <= limit <= LIST_MAX:
+        fail(f"--limit : « {limit} » n'est pas un nombre de dossiers par page (de 1 à "
+             f"{count_text(LIST_MAX)} ; --offset pour les suivants)")
+    if not 0 <= offset < 2**62:
+        fail(f"--offset : « {offset} » n'est pas un nombre de dossiers à passer (0 ou plus)")
+    conditions = []
     if process:
-        query = query.where(Case.process == process)
+        conditions.append(Case.process == process)
     if state:
-        query = query.where(Case.state == state)
+        conditions.append(Case.state == state)
     elif not closed:
-        query = query.where(Case.closed_at.is_(None))
+        conditions.append(Case.closed_at.is_(None))
     if site:
-        query = query.where(Case.site_id == site)
+        conditions.append(Case.site_id == site)
     with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        if viewer is not None:
+            conditions.append(visible_cases(viewer))
+        query = select(Case).where(*conditions).order_by(Case.id).offset(offset).limit(limit)
+        total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
         cases = session.scalars(query).all()
         rows: list[dict[str, Any]] = []
         for case in cases:
@@ -193,7 +257,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Dossiers ({len(rows)})")
+    table = Table(title=list_title(len(rows), total, offset))
     for col in ("dossier", "processus", "état", "résident", "site", "ouvert le"):
         table.add_column(col)
     for r in rows:

@@ -20,11 +20,19 @@ from rich.table import Table
 from processes import registry
 from suivi import demo
 from suivi.common import console, fail
-from suivi.demo_summary import DemoSummary, summarise
+from suivi.demo_summary import ASYLUM_STEPS, DemoSummary, summarise
 
+SENSITIVE = ("asylum",)
+"""Where a claim stands tells a decision (GDPR art. 9): those cases are counted, not listed by
+state, in the summary's own CADA block."""
 DAY_NAMES = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 KIND_LABELS = {"reminder": "Relances", "escalation": "Escalades", "deadline": "Échéances"}
-PROCESS_LABELS = {"hygiene": "hygiène", "arrears": "impayés", "insurance": "assurance"}
+PROCESS_LABELS = {
+    "hygiene": "hygiène",
+    "arrears": "impayés",
+    "insurance": "assurance",
+    "asylum": "asile",
+}
 
 
 def warm_up_prefect() -> threading.Thread | None:
@@ -89,7 +97,8 @@ def summary_tables(summary: DemoSummary) -> list[Table]:
     )
     month.add_row("Maintiens décidés par la direction", str(summary.maintained))
     for key, count in sorted(summary.closed.items()):
-        month.add_row(f"Clos : {state_label(*key)}", str(count))
+        if key[0] not in SENSITIVE:
+            month.add_row(f"Clos : {state_label(*key)}", str(count))
     month.add_row("Agendas du matin envoyés", str(summary.sent_by_kind.get("daily_agenda", 0)))
     channels = Table(title="Notifications envoyées par canal")
     channels.add_column("canal")
@@ -101,8 +110,27 @@ def summary_tables(summary: DemoSummary) -> list[Table]:
     still_open.add_column("état")
     still_open.add_column("dossiers", justify="right")
     for (process, state), count in sorted(summary.open_by_state.items()):
-        still_open.add_row(state_label(process, state), str(count))
-    return [month, channels, still_open]
+        if process not in SENSITIVE:
+            still_open.add_row(state_label(process, state), str(count))
+    return [month, asylum_table(summary), channels, still_open]
+
+
+def asylum_table(summary: DemoSummary) -> Table:
+    """The CADA's month in counts: no household is named, nothing sensitive is printed."""
+    cada = summary.asylum
+    table = Table(title="CADA : procédure d'asile (chiffres seulement)", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    table.add_row("Demandes suivies en fin de mois", str(cada.households))
+    table.add_row("Dossiers clos dans le mois", str(cada.closed))
+    for trigger, label in ASYLUM_STEPS.items():
+        if cada.steps.get(trigger):
+            table.add_row(label, str(cada.steps[trigger]))
+    table.add_row("Rappels et alertes d'échéance envoyés", str(cada.deadline_messages))
+    table.add_row(
+        "Maintiens comptés d'une fin de prise en charge provisoire", str(cada.provisional_stays)
+    )
+    return table
 
 
 def where_to_look(summary: DemoSummary, path: Path) -> str:

@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from models.admin import AdminAct, is_rehearsal
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff
-from models.directory_io import DirectoryError, import_directory, load_directory_file
-from notifications.channels import mask_urls
+from models.directory_io import (
+    DirectoryError,
+    deactivate_staff,
+    import_directory,
+    load_directory_file,
+    staff_missing_from,
+)
 from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
+
+
+def masked(settings: dict[str, Any]) -> dict[str, Any]:
+    from notifications.channels import mask_urls  # Apprise only when settings are shown
+
+    return dict(mask_urls(settings))
+
 
 directory_app = typer.Typer(
     help="Annuaire : organisation, sites, personnel, résidents.", no_args_is_help=True
 )
 
 
+def _check_importer(session: Session, actor: str | None) -> str:
+    """Who imports: an active admin on a production database that already has staff; on the
+    first import or a rehearsal database, whoever runs it (named if --actor is given)."""
+    has_staff = session.scalar(select(func.count()).select_from(Staff)) or 0
+    if not has_staff or is_rehearsal(session):
+        return actor or "installation"
+    if actor is None:
+        fail("--actor est obligatoire : l'import de l'annuaire est un acte d'administration "
+             "(identifiant d'un membre du personnel de rôle admin)")
+    staff = session.get(Staff, actor)
+    if staff is None or not staff.active or staff.role != "admin":
+        fail(f"--actor « {actor} » : seul un membre actif du personnel de rôle admin importe "
+             "l'annuaire")
+    return actor
+
+
 @directory_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., help="Fichier YAML de l'annuaire."),
+    actor: str | None = typer.Option(
+        None, "--actor", "-a", help="L'administrateur qui importe (obligatoire en production)."
+    ),
+    prune: bool = typer.Option(
+        False, "--prune", help="Désactive le personnel absent du fichier (il ne peut plus se "
+        "connecter ni agir)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Importe l'annuaire (mise à jour par identifiant : relancer ne duplique rien)."""
@@ -29,12 +68,34 @@ def import_command(
     try:
         directory = load_directory_file(file)
         with unit_of_work(as_json) as session:
+            by = _check_importer(session, actor)
             summary = import_directory(session, directory)
+            missing = staff_missing_from(session, directory)
+            if prune:
+                deactivate_staff(session, missing)
+            session.add(AdminAct(
+                at=datetime.now(UTC), actor_id=by, act="directory_import",
+                detail={"file": file.name, "created": summary.created,
+                        "updated": summary.updated,
+                        "deactivated": missing if prune else [],
+                        "missing_kept_active": [] if prune else missing},
+            ))
     except DirectoryError as error:
         fail(str(error))
     if as_json:
-        print_json({"created": summary.created, "updated": summary.updated})
+        print_json({"created": summary.created, "updated": summary.updated,
+                    "deactivated": missing if prune else [],
+                    "missing_kept_active": [] if prune else missing})
         return
+    if missing and prune:
+        console.print(f"Personnel désactivé (absent du fichier) : {', '.join(missing)}")
+    elif missing:
+        console.print(styled(
+            ("Attention", "bold"),
+            f" : {len(missing)} membre(s) du personnel absent(s) du fichier "
+            f"reste(nt) actif(s) : {', '.join(missing)}. Relancez avec --prune pour les "
+            "désactiver (ils ne pourront plus se connecter ni agir).",
+        ))
     table = Table(title=f"Annuaire importé depuis {file}")
     table.add_column("type")
     table.add_column("créés", justify="right")
@@ -64,7 +125,7 @@ def show_command(as_json: bool = JsonOption) -> None:
                         "name": org.name,
                         "language": org.language,
                         # A gateway URL may hold its password: shown masked, as Apprise does.
-                        "settings": mask_urls(org.settings or {}),
+                        "settings": masked(org.settings or {}),
                     }
                     if org
                     else None,

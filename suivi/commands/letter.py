@@ -8,8 +8,19 @@ import typer
 
 from models.private import write_private
 from notifications.letters import KINDS, letter_for
+from processes.read_policy import readable_case
 from suivi.commands.case import case_app, parse_case_id
-from suivi.common import JsonOption, NowOption, console, fail, print_json, resolve_now, unit_of_work
+from suivi.common import (
+    JsonOption,
+    NowOption,
+    ReaderOption,
+    console,
+    fail,
+    print_json,
+    reader,
+    resolve_now,
+    unit_of_work,
+)
 
 FORMATS = (".pdf", ".html")
 
@@ -30,6 +41,7 @@ def letter_command(
     kind: str = typer.Argument(..., help="Courrier : " + ", ".join(KINDS) + "."),
     output: Path = typer.Option(..., "--output", "-o", help="Fichier à écrire (.pdf ou .html)."),
     now: str | None = NowOption,
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Rédige un courrier (avertissement, mise en demeure) à partir du dossier, en PDF ou HTML.
@@ -40,8 +52,14 @@ def letter_command(
         fail(f"-o : extension « {output.suffix} » non prise en charge (attendu : .pdf ou .html)")
     check_output(output)
     moment = resolve_now(now)
+    number = parse_case_id(case_id)
     with unit_of_work(as_json) as session:
-        letter = letter_for(session, parse_case_id(case_id), kind, now=moment)
+        viewer = reader(session, actor)
+        if viewer is not None:
+            if viewer.is_landlord:
+                fail("les courriers sont rédigés par le personnel de l'association")
+            readable_case(session, viewer, number)
+        letter = letter_for(session, number, kind, now=moment)
     content = letter.pdf() if suffix == ".pdf" else letter.html.encode("utf-8")
     try:
         # A letter names the resident and the breach: readable by its owner only.

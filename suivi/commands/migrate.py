@@ -11,6 +11,7 @@ from suivi.commands.process import process_app
 from suivi.common import (
     JsonOption,
     NowOption,
+    check_actor,
     console,
     fail,
     parse_data,
@@ -43,6 +44,7 @@ def migrate_command(
     moment = resolve_now(now)
     states = {key: str(value) for key, value in parse_data(mapping).items()}
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         report = migrate_cases(
             session, name, from_version, to_version, states, actor_id=actor, now=moment,
             dry_run=dry_run, drop_clocks=drop_clocks or (),

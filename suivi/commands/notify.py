@@ -11,7 +11,6 @@ from rich.text import Text
 
 from flows import run_once
 from models.cases import NOTIFICATION_STATUSES
-from models.db import session_scope
 from notifications.delivery import (
     DeliveryReport,
     deliver_pending,
@@ -21,15 +20,19 @@ from notifications.delivery import (
     show_notification,
 )
 from processes.calendar import format_local
+from processes.read_policy import visible_notifications
 from suivi.commands.case import parse_case_id
 from suivi.common import (
     JsonOption,
     NowOption,
+    ReaderOption,
     after_commit,
+    check_actor,
     console,
     fail,
     identifier,
     print_json,
+    reader,
     resolve_now,
     row_id,
     styled,
@@ -125,14 +128,19 @@ def list_command(
         None, "--status", help=f"Statut : {', '.join(NOTIFICATION_STATUSES)}."
     ),
     limit: int = typer.Option(500, "--limit", min=1, help="Les plus récentes d'abord retenues."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Liste la file d'envoi : destinataire, canal, statut, essais."""
     if status is not None and status not in NOTIFICATION_STATUSES:
         fail(f"--status : « {status} » inconnu (permis : {', '.join(NOTIFICATION_STATUSES)})")
     case_id = parse_case_id(case) if case is not None else None
-    with session_scope(read_only=True) as session:
-        lines = list_notifications(session, case_id=case_id, status=status, limit=limit)
+    with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        visible = visible_notifications(viewer) if viewer is not None else None
+        lines = list_notifications(
+            session, case_id=case_id, status=status, limit=limit, visible=visible
+        )
     if as_json:
         print_json([line.model_dump(mode="json") for line in lines])
         return
@@ -152,12 +160,15 @@ def list_command(
 @notifications_app.command("show")
 def show_command(
     notification_id: str = typer.Argument(..., help="Numéro de la notification."),
+    actor: str | None = ReaderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Affiche une notification et son texte (aperçu s'il n'est pas encore écrit)."""
     number = row_id(notification_id, "numéro de notification")
     with unit_of_work(as_json, read_only=True) as session:
-        shown = show_notification(session, number)
+        viewer = reader(session, actor)
+        visible = visible_notifications(viewer) if viewer is not None else None
+        shown = show_notification(session, number, visible=visible)
     if as_json:
         print_json(shown.model_dump(mode="json"))
         return
@@ -209,6 +220,7 @@ def retry_command(
     after = resolve_now(since) if since is not None else None
     case_id = parse_case_id(case) if case is not None else None
     with unit_of_work(as_json) as session:
+        check_actor(session, actor)
         if status is not None:
             numbers = requeue_candidates(session, status=status, since=after, case_id=case_id)
         rows = requeue_many(session, numbers, actor_id=actor, now=moment)
