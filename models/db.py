@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.private import keep_sqlite_file_private, private_dir
+from models.private import private_dir, private_sqlite_file
 
 DEFAULT_SQLITE_PATH = Path("var") / "suivi.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
@@ -120,14 +120,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s()},
             **kwargs,
         )
+        # Owner-only, created just before SQLite would create it: at the first connection
+        # (a reader is refused a missing file before it connects, so it creates nothing).
+        event.listen(engine, "do_connect", lambda *_: private_sqlite_file(str(url)))
         event.listen(engine, "connect", _sqlite_pragmas)
-        database_file = sqlite_file(engine)
-        if database_file is not None:
-            # First on connect: owner-only before the pragmas write anything (WAL mode).
-            event.listen(
-                engine, "connect", lambda *_: keep_sqlite_file_private(database_file),
-                insert=True,
-            )
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:

@@ -40,10 +40,11 @@ def append_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def keep_sqlite_file_private(path: Path) -> None:
-    """Make a SQLite database file owner-only as soon as a connection has opened it, before
-    anything is written (SQLite gives its journal and WAL files the database file's mode).
-    The file is not created here: a reading command must not create the database it was
-    asked to read (models.db.refuse_missing_sqlite_file)."""
-    if path.exists() and path.stat().st_mode & 0o777 != FILE_MODE:
-        os.chmod(path, FILE_MODE)
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file owner-only before SQLite does (its journal and WAL files
+    then take the same mode)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).exists():
+        return
+    os.close(_open(Path(path), os.O_WRONLY))

@@ -17,7 +17,6 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from models.text import CONTROL
-from models.yaml_stream import stream_load
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """A directory of 100,000 residents is about 15 MB of YAML."""
@@ -50,34 +49,49 @@ class _BudgetLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases_seen += 1
             if self.aliases_seen > MAX_ALIASES:
-                raise UnsafeYaml(
-                    f"plus de {MAX_ALIASES} alias (*nom) : fichier refusé, un annuaire "
-                    "n'en a pas besoin d'autant",
-                    self.peek_event().start_mark,
-                )
+                raise too_many_aliases(self.peek_event().start_mark)
         return super().compose_node(parent, index)
 
 
+MAX_DEPTH = 50
+"""Nested collections allowed; a directory needs four or five levels."""
+
+
 def load_yaml(text: str) -> Any:
-    """`yaml.safe_load` with a size limit and an alias budget."""
+    """`yaml.safe_load`'s values (through the streaming reader) with a size limit, an alias
+    budget and a depth limit."""
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise UnsafeYaml(
             f"fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo) : refusé"
         )
+    from models.yaml_stream import safe_load
+
     try:
-        # The fast reader for what people write; PyYAML's own (counting aliases the same way)
-        # for anything unusual, too many aliases or an error, so that a refusal keeps PyYAML's
-        # words and positions.
-        return stream_load(text, max_aliases=MAX_ALIASES)
-    except Exception:  # noqa: BLE001 - read again below, where every error is PyYAML's
-        pass
+        return safe_load(text)
+    except RecursionError:
+        raise UnsafeYaml("imbrication trop profonde : fichier refusé") from None
+
+
+def budget_load(text: str) -> Any:
+    """PyYAML's full safe loader, with the same alias budget (what the streaming reader
+    falls back to for an unusual file)."""
     loader = _BudgetLoader(text)
     try:
         return loader.get_single_data()
-    except RecursionError:
-        raise UnsafeYaml("imbrication trop profonde : fichier refusé") from None
     finally:
         loader.dispose()
+
+
+def too_many_aliases(mark: Any = None) -> UnsafeYaml:
+    return UnsafeYaml(
+        f"plus de {MAX_ALIASES} alias (*nom) : fichier refusé, un annuaire n'en a pas "
+        "besoin d'autant",
+        mark,
+    )
+
+
+def too_deep(mark: Any = None) -> UnsafeYaml:
+    return UnsafeYaml("imbrication trop profonde : fichier refusé", mark)
 
 
 class _Strict(BaseModel):
@@ -128,6 +142,7 @@ class OrganisationSettings(_Strict):
     """`organisation.settings` in the directory file."""
 
     letters: LetterSettings | None = None
+    """Who signs the letters (`suivi case letter`)."""
     audit: AuditSettings | None = None
     retention: RetentionSettings | None = None
 

@@ -30,6 +30,15 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
+from models.settings import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    UnsafeYaml,
+    budget_load,
+    too_deep,
+    too_many_aliases,
+)
+
 # libyaml's parser when PyYAML has it (the wheels do); the same events otherwise.
 SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,24 +54,19 @@ class _Unusual(Exception):
 _NO_KEY = object()
 
 
-class TooManyAliases(Exception):
-    """More aliases than the caller allows (a "billion laughs" file)."""
-
-
-def safe_load(text: str, *, max_aliases: int | None = None) -> Any:
-    """What `yaml.safe_load(text)` returns (or raises); `TooManyAliases` past `max_aliases`."""
+def safe_load(text: str) -> Any:
+    """What `yaml.safe_load(text)` returns (or raises), within the alias and depth budget."""
     try:
-        return stream_load(text, max_aliases)
-    except TooManyAliases:
+        return _stream_load(text)
+    except UnsafeYaml:
         raise
     except Exception:  # an unusual file or a bad one: PyYAML's own answer
         # libyaml words its errors otherwise than PyYAML's own reader ("... in this context"),
         # and a refused file is small news: read it again the slow way for PyYAML's words.
-        return yaml.safe_load(text)
+        return budget_load(text)
 
 
-def stream_load(text: str, max_aliases: int | None = None) -> Any:
-    """The fast reader alone: raises on anything it leaves to PyYAML, and `TooManyAliases`."""
+def _stream_load(text: str) -> Any:
     loader = SAFE_LOADER(text)
     resolver = Resolver()
     # The first characters with which a plain scalar may be something else than a string.
@@ -129,12 +133,14 @@ def stream_load(text: str, max_aliases: int | None = None) -> Any:
                 remember(event.anchor, collection)
                 add(collection)
                 stack.append([collection, _NO_KEY])
+                if len(stack) > MAX_DEPTH:
+                    raise too_deep(event.start_mark)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 stack.pop()
             elif kind is AliasEvent:
                 aliases += 1
-                if max_aliases is not None and aliases > max_aliases:
-                    raise TooManyAliases
+                if aliases > MAX_ALIASES:  # a billion laughs expands when validated
+                    raise too_many_aliases(event.start_mark)
                 if event.anchor not in anchors:
                     raise _Unusual
                 add(anchors[event.anchor])

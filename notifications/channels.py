@@ -77,23 +77,6 @@ def console_channel(body: str, title: str, notify_type: str, meta: dict[str, Any
     return True
 
 
-_loaded: list[ModuleType] = []
-_load_lock = threading.Lock()
-
-
-def _apprise() -> ModuleType:
-    """Apprise with our console channel, imported at the first send: loading its plugins costs
-    most of a second that commands which send nothing (`suivi case show`) should not pay."""
-    with _load_lock:
-        if not _loaded:
-            import apprise
-            from apprise.decorators import notify
-
-            notify(on="console", name="Console suivi")(console_channel)
-            _loaded.append(apprise)
-        return _loaded[0]
-
-
 def escape_markdown(text: str) -> str:
     """Text that a Markdown channel shows as typed: no link, no image, no emphasis."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
@@ -152,6 +135,23 @@ def _with_recipient(url: str, recipient: str | None) -> str:
         return url
     joiner = "&" if "?" in url else ("?" if url.endswith("/") else "/?")
     return f"{url}{joiner}{FOR_WHOM}={quote(recipient, safe='')}"
+
+
+_loaded: list[ModuleType] = []
+_load_lock = threading.Lock()
+
+
+def _apprise() -> ModuleType:
+    """Apprise with our console channel, imported at the first send: loading its plugins costs
+    most of a second that commands which send nothing (`suivi case show`) should not pay."""
+    with _load_lock:
+        if not _loaded:
+            import apprise
+            from apprise.decorators import notify
+
+            notify(on="console", name="Console suivi")(console_channel)
+            _loaded.append(apprise)
+        return _loaded[0]
 
 
 def send(url: str, title: str, body: str, *, recipient: str | None = None) -> SendResult:

@@ -25,7 +25,6 @@ from processes.fields import year_problem
 if TYPE_CHECKING:
     from processes.read_policy import Viewer
 
-
 MAX_ROW_ID = 2**63 - 1
 """The largest id either database can hold: a bigger number names no row."""
 

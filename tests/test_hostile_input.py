@@ -286,6 +286,31 @@ def test_a_resident_named_with_html_arrives_as_text_in_every_email(
     assert HTML_NAME in smtp_server.mails[0].text or HTML_NAME in smtp_server.mails[1].text
 
 
+def test_a_letter_names_a_resident_called_with_html_as_text_in_an_owner_only_file(
+    engine: Engine, cli: CliRunner, tmp_path: Path
+) -> None:
+    from hygiene_walk import hold_visit, report_breach
+
+    with session_scope(engine) as s:
+        case = report_breach(s, "r-0001", "2026-09-13")
+        for day in ("2026-09-14", "2026-09-21", "2026-09-28"):
+            case = hold_visit(s, case, day)
+        case_id = case.id
+    rename(engine, resident=HTML_NAME)
+    target = tmp_path / "avertissement.html"
+    previous = os.umask(0o022)
+    try:
+        written = run(cli, "case", "letter", str(case_id), "hygiene_warning_1", "-o", str(target),
+                      "--now", "2026-09-29T09:00")
+    finally:
+        os.umask(previous)
+    assert written.exit_code == 0, written.output
+    html = target.read_text(encoding="utf-8")
+    assert "<img" not in html and '<a href="http://evil.test">' not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
 def test_an_email_carrying_a_second_recipient_reaches_only_one(
     engine: Engine, smtp_server: SmtpReceiver  # noqa: F811
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -19,8 +20,14 @@ from models.directory_io import (
     load_directory_file,
     staff_missing_from,
 )
-from notifications.channels import mask_urls
 from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
+
+
+def masked(settings: dict[str, Any]) -> dict[str, Any]:
+    from notifications.channels import mask_urls  # Apprise only when settings are shown
+
+    return dict(mask_urls(settings))
+
 
 directory_app = typer.Typer(
     help="Annuaire : organisation, sites, personnel, résidents.", no_args_is_help=True
@@ -83,11 +90,12 @@ def import_command(
     if missing and prune:
         console.print(f"Personnel désactivé (absent du fichier) : {', '.join(missing)}")
     elif missing:
-        console.print(
-            f"[bold]Attention[/] : {len(missing)} membre(s) du personnel absent(s) du fichier "
+        console.print(styled(
+            ("Attention", "bold"),
+            f" : {len(missing)} membre(s) du personnel absent(s) du fichier "
             f"reste(nt) actif(s) : {', '.join(missing)}. Relancez avec --prune pour les "
-            "désactiver (ils ne pourront plus se connecter ni agir)."
-        )
+            "désactiver (ils ne pourront plus se connecter ni agir).",
+        ))
     table = Table(title=f"Annuaire importé depuis {file}")
     table.add_column("type")
     table.add_column("créés", justify="right")
@@ -117,7 +125,7 @@ def show_command(as_json: bool = JsonOption) -> None:
                         "name": org.name,
                         "language": org.language,
                         # A gateway URL may hold its password: shown masked, as Apprise does.
-                        "settings": mask_urls(org.settings or {}),
+                        "settings": masked(org.settings or {}),
                     }
                     if org
                     else None,
