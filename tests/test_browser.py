@@ -9,7 +9,8 @@ runs on the machine's real clock, as in production: the cases are prepared relat
 - C-3 (Pierre Moreau, Résidence Les Chartreux): three unsatisfactory visits and an
   unsatisfactory evaluation over the last three weeks: second warning, the direction alerted.
 
-The run also saves the screenshots shown in the README (docs/screenshots/).
+The run also takes the screenshots shown in the README (kept in docs/screenshots/ when
+SUIVI_SCREENSHOTS=docs/screenshots).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -36,7 +38,11 @@ from processes.calendar import local
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's pictures are refreshed on purpose (SUIVI_SCREENSHOTS=docs/screenshots): an
+# ordinary run takes them elsewhere, so that `make test` leaves the clone as it found it.
+SCREENSHOTS = Path(
+    os.environ.get("SUIVI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "suivi-screenshots"
+).resolve()
 PASSWORD = "correct horse battery staple"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
