@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from conftest import DIRECTORY, _reset_postgres, at
 from hygiene_walk import report_breach
 from receivers import HttpReceiver, free_port, http_receiver, import_channels  # noqa: F401
@@ -47,7 +48,10 @@ pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 ENV_EXAMPLE = ROOT / "deploy" / "suivi.env.example"
-DEPLOYMENTS = {"followup-sweep", "deliver-notifications", "daily-agenda"}
+# Every deployment of prefect.yaml, as `prefect deploy --all` and `suivi serve` read it.
+DEPLOYMENTS = {
+    d["name"] for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+}
 PARIS = ZoneInfo("Europe/Paris")
 STARTUP_S = 150.0
 SCHEDULED_WITHIN_S = 90.0
@@ -138,11 +142,13 @@ class Api:
     def scheduled_runs(self) -> dict[str, list[dict[str, Any]]]:
         """`Scheduled` runs by deployment name, made by the server's scheduler."""
         names = {d["id"]: name for name, d in self.deployments().items()}
-        runs = self.call("/flow_runs/filter", {
+        # One query per deployment: the sweep's and delivery's hundred runs each would fill
+        # one shared page before the monthly export's three.
+        runs = [run for deployment_id in names for run in self.call("/flow_runs/filter", {
             "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}},
-                          "deployment_id": {"any_": list(names)}},
-            "limit": 200,
-        }) if names else []
+                          "deployment_id": {"any_": [deployment_id]}},
+            "limit": 20,
+        })]
         found: dict[str, list[dict[str, Any]]] = {}
         for run in runs:
             if run.get("auto_scheduled"):
@@ -252,6 +258,11 @@ def test_the_server_schedules_every_deployment_of_prefect_yaml_in_paris_time(
     assert all(t.minute % 15 == 0 and (7 <= t.hour <= 19 or (t.hour, t.minute) == (20, 0))
                for t in sweeps)
     assert all(paris(r).minute % 5 == 0 for r in runs["deliver-notifications"])
+    assert all((paris(r).hour, paris(r).minute) == (2, 30) for r in runs["audit-checkpoint"])
+    assert all((paris(r).day, paris(r).hour, paris(r).minute) == (1, 6, 0)
+               for r in runs["monthly-exports"])
+    assert all((paris(r).day, paris(r).hour, paris(r).minute) == (2, 4, 0)
+               for r in runs["retention"])
 
 
 def test_a_worker_with_the_documented_environment_runs_a_sweep_and_a_delivery(
