@@ -287,3 +287,23 @@ def test_a_month_of_nightly_checkpoints_keeps_heads_and_every_signed_digest(
     assert kept == set(range(3, HEADS_KEPT + 3))
     report = verify(sqlite_engine, signer)
     assert report.ok and report.checkpoint and report.checkpoint["id"] == HEADS_KEPT + 2
+
+
+def test_two_checkpoints_written_at_once_still_form_one_chain(
+    engine: Engine, signer: Signer
+) -> None:
+    """The night's checkpoint and an export's, at the same moment, from two workers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases_then_checkpoint(engine, signer)
+
+    def one(minute: int) -> int:
+        with session_scope(engine) as s:
+            return write_checkpoint(s, signer, now=at(f"2027-01-24 02:{minute:02d}")).id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = sorted(pool.map(one, (30, 31)))
+
+    assert written == [2, 3]
+    report = verify(engine, signer)
+    assert report.ok, report.as_dict()
