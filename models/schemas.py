@@ -136,6 +136,8 @@ class EventView(BaseModel):
     role: str
     at: datetime
     payload: dict[str, Any]
+    hash: str = ""
+    """Its link in the case's hash chain (`suivi audit verify`, landlord exports)."""
 
 
 class ClockView(BaseModel):

@@ -61,6 +61,7 @@ def case_view(
                 role=e.role,
                 at=e.at,
                 payload=e.payload,
+                hash=e.hash,
             )
             for e in events_of(session, case.id)
         ],

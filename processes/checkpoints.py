@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models.audit import AuditCheckpoint, AuditCheckpointHead
@@ -29,6 +29,9 @@ from processes.signing import Signer
 HEADS_KEPT = 31
 """Checkpoints whose heads are kept in full (a month of daily ones); older ones keep their
 signed digest only: verification compares with the latest."""
+
+CHECKPOINT_LOCK = 1_100_001
+"""PostgreSQL advisory lock held while a checkpoint is written (issue 11)."""
 
 CASE_COLUMNS = (
     Case.id, Case.process, Case.process_version, Case.state, Case.resident_id, Case.dwelling_id,
@@ -110,6 +113,10 @@ def write_checkpoint(
     session: Session, signer: Signer, *, now: datetime, reason: str = "daily"
 ) -> CheckpointSummary:
     """Write and sign a checkpoint of every case head (one transaction, the caller's)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two checkpoints at once (the night's and an export's) would both chain to the same
+        # previous one; the second waits for the first. SQLite serialises writers already.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHECKPOINT_LOCK})
     previous = latest(session)
     cp = AuditCheckpoint(
         at=now, reason=reason, cases=0, events=0, max_case_id=0, heads_digest="",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case, CaseEvent, Clock, Notification
 from models.directory import Dwelling, Resident, Site
 from processes import registry
-from processes.audit_export import ROLE_LABELS_FR, trigger_label
+from processes.audit_labels import ROLE_LABELS_FR, trigger_label
 from processes.calendar import local
 from processes.errors import NotFound
 

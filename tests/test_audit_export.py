@@ -352,3 +352,17 @@ def test_a_new_process_forgetting_a_declaration_leaks_nothing() -> None:
                      "extra": UNDECLARED, "comment": FREE, "summary": FREE, "count": STRUCTURED}
     exported = [name for name, kind in kinds.items() if kind == STRUCTURED]
     assert exported == ["held_at", "room", "count"]
+
+
+def test_case_show_json_gives_each_events_chain_hash(cli: CliRunner) -> None:
+    ids = november(get_engine())
+
+    shown = cli.invoke(build(), ["case", "show", str(ids["chartreux"]), "--json"])
+
+    assert shown.exit_code == 0, shown.output
+    history = json.loads(shown.stdout)["history"]
+    assert len(history) == 4 and all(len(e["hash"]) == 64 for e in history)
+    with get_engine().connect() as conn:
+        head = conn.execute(text("SELECT last_hash FROM cases WHERE id = :c"),
+                            {"c": ids["chartreux"]}).scalar()
+    assert history[-1]["hash"] == head

@@ -266,3 +266,44 @@ def test_without_a_checkpoint_the_row_is_still_compared_with_its_history(engine:
 
     assert kinds(report) == [("closure_mismatch", case_id)]
     assert report.checkpoint is None and not report.signature_checked
+
+
+def test_a_month_of_nightly_checkpoints_keeps_heads_and_every_signed_digest(
+    sqlite_engine: Engine, signer: Signer
+) -> None:
+    from datetime import timedelta
+
+    from models.audit import AuditCheckpoint, AuditCheckpointHead
+    from processes.checkpoints import HEADS_KEPT
+
+    cases_then_checkpoint(sqlite_engine, signer)  # checkpoint no. 1
+    for night in range(1, HEADS_KEPT + 2):
+        with session_scope(sqlite_engine) as s:
+            write_checkpoint(s, signer, now=at(CHECKPOINT_AT) + timedelta(days=night))
+
+    with session_scope(sqlite_engine) as s:
+        assert s.query(AuditCheckpoint).count() == HEADS_KEPT + 2
+        kept = {cp for (cp,) in s.query(AuditCheckpointHead.checkpoint_id).distinct()}
+    assert kept == set(range(3, HEADS_KEPT + 3))
+    report = verify(sqlite_engine, signer)
+    assert report.ok and report.checkpoint and report.checkpoint["id"] == HEADS_KEPT + 2
+
+
+def test_two_checkpoints_written_at_once_still_form_one_chain(
+    engine: Engine, signer: Signer
+) -> None:
+    """The night's checkpoint and an export's, at the same moment, from two workers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases_then_checkpoint(engine, signer)
+
+    def one(minute: int) -> int:
+        with session_scope(engine) as s:
+            return write_checkpoint(s, signer, now=at(f"2027-01-24 02:{minute:02d}")).id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = sorted(pool.map(one, (30, 31)))
+
+    assert written == [2, 3]
+    report = verify(engine, signer)
+    assert report.ok, report.as_dict()
