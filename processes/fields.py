@@ -198,6 +198,13 @@ def _is_list(info: FieldInfo) -> bool:
     return get_origin(annotation) is list
 
 
+YES_NO = {"oui": True, "non": False}
+
+
+def _is_bool(info: FieldInfo) -> bool:
+    return info.annotation is bool or bool in get_args(info.annotation)
+
+
 def _value_problem(value: Any) -> str | None:
     """What makes one validated value unstorable, for any field of any payload."""
     if isinstance(value, str):
@@ -231,13 +238,19 @@ class Payload(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _one_value_is_a_list_of_one(cls, raw: Any) -> Any:
-        # `--data unpaid_months=2027-01` (or a form's single value) where a list is expected.
+    def _staff_words(cls, raw: Any) -> Any:
+        # `--data unpaid_months=2027-01` (or a form's single value) where a list is expected,
+        # and « oui » / « non » where yes or no is.
         if not isinstance(raw, dict):
             return raw
-        lists = [n for n, info in cls.model_fields.items() if _is_list(info)]
-        wrap = [n for n in lists if isinstance(raw.get(n), str | dict)]
-        return {**raw, **{n: [raw[n]] for n in wrap}} if wrap else raw
+        changed = dict(raw)
+        for name, info in cls.model_fields.items():
+            value = raw.get(name)
+            if _is_list(info) and isinstance(value, str | dict):
+                changed[name] = [value]
+            elif isinstance(value, str) and folded(value) in YES_NO and _is_bool(info):
+                changed[name] = YES_NO[folded(value)]
+        return changed
 
     @model_validator(mode="after")
     def _storable(self) -> Payload:
