@@ -119,9 +119,10 @@ def resident_of(row: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str,
         consent_value: Any = consent in YES
     else:
         consent_value = ours.get("consent")
+    # An empty id or name is left out, so that it is refused as missing.
+    required = {key: ours[key] for key in ("id", "name") if ours.get(key)}
     return {
-        "id": ours.get("id", ""),
-        "name": ours.get("name", ""),
+        **required,
         "dwelling": ours.get("dwelling") or None,
         "contact": {"email": ours.get("email") or None, "phone": ours.get("phone") or None},
         "consent": consent_value,
@@ -159,6 +160,7 @@ def plan_sheet(session: Session, path: Path, mapping: Mapping[str, str]) -> Shee
         raise DirectoryError(f"{path.name} : aucun résident (colonnes : {', '.join(FIELDS)} "
                              "ou --map)")
     problems += _unknown_dwellings(session, plan.residents, seen)
+    problems.sort(key=lambda problem: int(problem.split()[1]))
     if problems:
         raise DirectoryError(
             f"{path.name} : {len(problems)} ligne(s) refusée(s), rien n'est écrit : "
