@@ -77,6 +77,12 @@ LAZY_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Notifications : la file d'envoi (outbox), ses essais et ses échecs.",
         ("suivi.commands.notify",),
     ),
+    "retention": ("Durée de conservation (RGPD).", ("suivi.commands.retention",)),
+    "user": ("Comptes : mots de passe et jetons d'API.", ("suivi.commands.user",)),
+    "web": (
+        "Sert les pages et l'API. Base de production : SUIVI_SECRET_KEY obligatoire.",
+        ("suivi.commands.web",),
+    ),
 }
 
 _loaded: dict[str, click.Command] = {}
