@@ -19,6 +19,7 @@ from models.cases import Case, CaseEvent
 from models.db import get_engine, session_scope
 from processes import registry
 from processes.fields import Payload, choices_of
+from suivi import common
 from suivi.cli import build
 
 DIRECTORY = Path(__file__).parent / "data" / "directory.yaml"
@@ -28,6 +29,9 @@ DIRECTORY = Path(__file__).parent / "data" / "directory.yaml"
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("SUIVI_DATABASE_URL", f"sqlite:///{tmp_path / 'suivi.db'}")
     monkeypatch.setenv("COLUMNS", "200")
+    # Wide enough for a table's cells on one line whatever the suite left in the environment
+    # (in the full suite the console otherwise measured 80 columns).
+    monkeypatch.setattr(common.console, "_width", 200)
     runner = CliRunner()
     assert runner.invoke(build(), ["db", "upgrade", "--rehearsal"]).exit_code == 0
     assert runner.invoke(build(), ["directory", "import", str(DIRECTORY)]).exit_code == 0
