@@ -81,10 +81,16 @@ def clock_kind(kind: str) -> str:
 
 
 def facts(
-    definition: ProcessDefinition, trigger: str, payload: Mapping[str, Any]
+    definition: ProcessDefinition,
+    trigger: str,
+    payload: Mapping[str, Any],
+    dwellings: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """An event's payload as staff read it: (field, value) in French, in the payload's order;
-    a closed list's value in its French word, yes/no, dates in Paris time."""
+    a closed list's value in its French word, yes/no, dates in Paris time, a dwelling by its
+    label when `dwellings` knows it."""
+    if dwellings and isinstance(payload.get("dwelling"), str):
+        payload = {**payload, "dwelling": dwellings.get(payload["dwelling"], payload["dwelling"])}
     model: type[BaseModel] | None = None
     if not trigger.startswith("clock:") and trigger in {t.name for t in definition.triggers}:
         model = definition.trigger(trigger).payload

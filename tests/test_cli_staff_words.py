@@ -197,7 +197,7 @@ def test_case_show_speaks_french_what_the_visit_of_30_november_2026_found(
     for french in ("Amélioration de l'entretien du logement", "2e visite", "1re visite",
                    "tenue le : 30/11/2026 10:30", "issue : insatisfaisante",
                    "obstacles : santé fragile", "actions : kit remis, aide ménagère",
-                   "Résidence Viala Anjou", "Logement 214", "modalité : à domicile"):
+                   "Résidence Viala Anjou", "logement : Logement 214", "modalité : à domicile"):
         assert french in shown, french
     for code in ("visit_2", "unsatisfactory", "reminder", "escalation", "record_visit ",
                  "schedule_visit "):
@@ -266,3 +266,19 @@ def test_version_and_help_without_typer_english(cli: CliRunner) -> None:
         assert "Show this message" not in text and "[default:" not in text, args
         assert "Affiche cette aide." in text
     assert "[défaut : 200]" in ok(run(cli, "case", "list", "--help"))
+
+
+def test_an_asylum_case_opened_on_2_november_2026_in_accelerated_procedure_typed_in_french(
+    cli: CliRunner,
+) -> None:
+    out = ok(run(cli, "case", "open", "asylum", "--resident", "r-0004", "--actor", "ts-cada",
+                 "--now", "2026-11-02T09:00", "--data", "procedure=Accélérée",
+                 "--data", "registered_at=2026-10-30", "--data",
+                 "attestation_issued_at=2026-10-30", "--json"))
+    assert json.loads(out)["history"][0]["payload"]["procedure"] == "accelerated"
+    refused = run(cli, "case", "open", "asylum", "--resident", "r-0004", "--actor", "ts-cada",
+                  "--now", "2026-11-02T09:00", "--data", "procedure=rapide",
+                  "--data", "registered_at=2026-10-30", "--data",
+                  "attestation_issued_at=2026-10-30")
+    assert refused.exit_code == 2
+    assert "(attendu : normale, accélérée, Dublin)" in refused.stderr

@@ -101,7 +101,10 @@ def print_case(view: CaseView, names: dict[str, dict[str, str]] | None = None) -
         history.add_column(col)
     for e in view.history:
         found = "\n".join(
-            f"{field} : {value}" for field, value in labels.facts(definition, e.trigger, e.payload)
+            f"{field} : {value}"
+            for field, value in labels.facts(
+                definition, e.trigger, e.payload, names.get("dwelling")
+            )
         )
         history.add_row(
             str(e.seq), format_local(e.at), labels.trigger_label(definition, e.trigger),
