@@ -15,7 +15,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
-from models.schemas import DirectoryFile, StaffIn
+from models.schemas import DirectoryFile, ResidentIn, StaffIn
 from models.settings import load_yaml
 from processes.errors import french_error
 
@@ -263,14 +263,7 @@ def _import_directory(session: Session, directory: DirectoryFile) -> ImportSumma
         session,
         Resident,
         directory.residents,
-        lambda r: {
-            "id": r.id,
-            "name": r.name,
-            "dwelling_id": r.dwelling,
-            "email": r.contact.email,
-            "phone": r.contact.phone,
-            "consent": r.consent,
-        },
+        resident_row,
         summary,
         "residents",
     )
@@ -292,6 +285,32 @@ def _import_directory(session: Session, directory: DirectoryFile) -> ImportSumma
         "staff",
     )
     _link_staff_to_sites(session, directory.staff)
+    session.expire_all()
+    return summary
+
+
+def resident_row(r: ResidentIn) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "dwelling_id": r.dwelling,
+        "email": r.contact.email,
+        "phone": r.contact.phone,
+        "consent": r.consent,
+    }
+
+
+def import_residents(session: Session, residents: list[ResidentIn]) -> ImportSummary:
+    """Upsert residents only (a spreadsheet from another software), with the directory
+    import's checks and statements; an unknown dwelling raises DirectoryError, nothing written."""
+    summary = ImportSummary()
+    session.flush()
+    dwellings = {r.dwelling for r in residents if r.dwelling}
+    known = _existing(session, Dwelling, dwellings)
+    for r in residents:
+        if r.dwelling and r.dwelling not in known:
+            raise DirectoryError(f"résident {r.id} : logement « {r.dwelling} » inconnu")
+    _upsert(session, Resident, residents, resident_row, summary, "residents")
     session.expire_all()
     return summary
 

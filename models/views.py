@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.cases import Case, CaseEvent, Clock
-from models.directory import Resident
+from models.directory import Dwelling, Resident, Site
 from models.schemas import CaseView, ClockView, EventView
 
 
@@ -79,3 +79,36 @@ def case_view(
             for c in clocks_of(session, case.id, pending_only=pending_only)
         ],
     )
+
+
+def next_clocks(session: Session, case_ids: Sequence[int]) -> dict[int, Clock]:
+    """The earliest pending clock of each case, in one query."""
+    if not case_ids:
+        return {}
+    found: dict[int, Clock] = {}
+    query = (
+        select(Clock)
+        .where(Clock.case_id.in_(list(case_ids)), Clock.status == "pending")
+        .order_by(Clock.due_at.desc(), Clock.id.desc())
+    )
+    for clock in session.scalars(query):
+        found[clock.case_id] = clock
+    return found
+
+
+def directory_names(session: Session, cases: Sequence[Case]) -> dict[str, dict[str, str]]:
+    """Residents', sites' and dwellings' names for a page of cases, one query each."""
+    residents = {c.resident_id for c in cases}
+    sites = {c.site_id for c in cases}
+    dwellings = {c.dwelling_id for c in cases if c.dwelling_id}
+    return {
+        "resident": dict(session.execute(
+            select(Resident.id, Resident.name).where(Resident.id.in_(residents))
+        ).tuples().all()),
+        "site": dict(session.execute(
+            select(Site.id, Site.name).where(Site.id.in_(sites))
+        ).tuples().all()),
+        "dwelling": dict(session.execute(
+            select(Dwelling.id, Dwelling.label).where(Dwelling.id.in_(dwellings))
+        ).tuples().all()),
+    }

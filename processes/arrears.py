@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -40,7 +40,16 @@ from processes.definition import (
     TransitionDef,
     TriggerDef,
 )
-from processes.fields import Code, Empty, FreeText, Moment, Money, OptionalText, Payload
+from processes.fields import (
+    Choices,
+    Code,
+    Empty,
+    FreeText,
+    Moment,
+    Money,
+    OptionalText,
+    Payload,
+)
 
 OPEN_STATES = (
     "detected",
@@ -101,7 +110,10 @@ class RecordUnpaidMonth(Payload):
 
 class SendReminder(Payload):
     sent_at: Moment
-    channel: Literal["letter", "email", "sms", "hand"] = "letter"
+    channel: Annotated[
+        Literal["letter", "email", "sms", "hand"],
+        Choices(letter="courrier", email="courriel", sms="SMS", hand="remise en main propre"),
+    ] = "letter"
 
 
 class RecordInterview(Payload):
@@ -136,7 +148,14 @@ class Decision(Payload):
 
 class RecordNoticeServed(Payload):
     served_at: Moment
-    method: Literal["bailiff", "hand_delivery", "registered_letter"]
+    method: Annotated[
+        Literal["bailiff", "hand_delivery", "registered_letter"],
+        Choices(
+            bailiff="commissaire de justice",
+            hand_delivery="remise contre signature",
+            registered_letter="lettre recommandée",
+        ),
+    ]
     collected: bool | None = None
     """For a registered letter: collected by the resident (an uncollected one has no effect)."""
 

@@ -6,19 +6,30 @@ instants (`Moment`), because people must be there at a time.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from processes.fields import Code, Day, FreeText, Moment, OptionalText, Payload
+from processes.fields import Choices, Code, Day, FreeText, Moment, OptionalText, Payload
 
-Outcome = Literal["refugee", "subsidiary", "rejection"]
+PROTECTION_WORDS = {"refugee": "réfugié", "subsidiary": "protection subsidiaire"}
+Outcome = Annotated[
+    Literal["refugee", "subsidiary", "rejection"], Choices(**PROTECTION_WORDS, rejection="rejet")
+]
+CndaOutcome = Annotated[
+    Literal["refugee", "subsidiary", "rejection", "annulment"],
+    Choices(**PROTECTION_WORDS, rejection="rejet", annulment="annulation"),
+]
+Procedure = Annotated[
+    Literal["normal", "accelerated", "dublin"],
+    Choices(normal="normale", accelerated="accélérée", dublin="Dublin"),
+]
 PROTECTIONS = ("refugee", "subsidiary")
 
 
 class OpenCase(Payload):
     dwelling: Code | None = None
-    procedure: Literal["normal", "accelerated", "dublin"]
+    procedure: Procedure
     registered_at: Day
     """Registration at the prefecture's one-stop desk (GUDA)."""
     attestation_issued_at: Day
@@ -81,7 +92,7 @@ class ScheduleHearing(Payload):
 
 class RecordCndaDecision(Payload):
     notified_at: Day
-    outcome: Literal["refugee", "subsidiary", "rejection", "annulment"]
+    outcome: CndaOutcome
     read_at: Day | None = None
     """The decision's public reading (*lecture en audience publique*): the right to stay ends
     then, not at its notification (CESEDA L542-1). Left out for an order (*ordonnance*),
@@ -104,7 +115,9 @@ class StartDublin(Payload):
 
 
 class UpdateDublin(Payload):
-    situation: Literal["imprisoned", "absconded"]
+    situation: Annotated[
+        Literal["imprisoned", "absconded"], Choices(imprisoned="incarcéré", absconded="en fuite")
+    ]
     at: Day
 
 
@@ -113,7 +126,9 @@ class TransferDone(Payload):
 
 
 class Requalify(Payload):
-    procedure: Literal["normal", "accelerated"] = "normal"
+    procedure: Annotated[
+        Literal["normal", "accelerated"], Choices(normal="normale", accelerated="accélérée")
+    ] = "normal"
 
 
 class ExtendStay(Payload):
@@ -145,7 +160,12 @@ class RecordExit(Payload):
 
 class RecordClosure(Payload):
     closed_at: Day
-    reason: Literal["late_file", "missed_interview", "other"]
+    reason: Annotated[
+        Literal["late_file", "missed_interview", "other"],
+        Choices(
+            late_file="dossier hors délai", missed_interview="absence à l'entretien", other="autre"
+        ),
+    ]
 
 
 class RequestReopening(Payload):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from processes.calendar import format_local, parse_moment
 from processes.context import FireContext
@@ -25,7 +25,7 @@ from processes.definition import (
     TransitionDef,
     TriggerDef,
 )
-from processes.fields import Code, FreeText, Moment, OptionalText, Payload
+from processes.fields import Choices, Code, FreeText, Moment, OptionalText, Payload
 
 VISITS = ("visit_1", "visit_2", "visit_3")
 WARNINGS = ("warning_1", "warning_2")
@@ -34,6 +34,11 @@ FIELD_STAFF = ("gs", "rgls")
 
 
 # --- Payloads ---------------------------------------------------------------------------
+
+Outcome = Annotated[
+    Literal["satisfactory", "unsatisfactory"],
+    Choices(satisfactory="satisfaisante", unsatisfactory="insatisfaisante"),
+]
 
 
 class OpenCase(Payload):
@@ -44,12 +49,14 @@ class OpenCase(Payload):
 
 class ScheduleVisit(Payload):
     visit_at: Moment
-    mode: Literal["office", "home"] = "home"
+    mode: Annotated[
+        Literal["office", "home"], Choices(office="au bureau", home="à domicile")
+    ] = "home"
 
 
 class RecordVisit(Payload):
     held_at: Moment
-    outcome: Literal["satisfactory", "unsatisfactory"]
+    outcome: Outcome
     obstacles: OptionalText = None
     actions: OptionalText = None
     cleaning_kit: bool = False
@@ -58,7 +65,7 @@ class RecordVisit(Payload):
 
 class RecordEvaluation(Payload):
     held_at: Moment
-    outcome: Literal["satisfactory", "unsatisfactory"]
+    outcome: Outcome
     notes: OptionalText = None
 
 
@@ -73,7 +80,10 @@ class Maintain(Payload):
 
 
 class ReferPartner(Payload):
-    partner: Literal["ccas", "seniors_info", "guardian", "other"]
+    partner: Annotated[
+        Literal["ccas", "seniors_info", "guardian", "other"],
+        Choices(ccas="CCAS", seniors_info="Seniors info", guardian="tuteur", other="autre"),
+    ]
     reason: FreeText
 
 

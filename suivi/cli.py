@@ -10,6 +10,8 @@ import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from suivi import help_fr
+
 # Each module exposes `register(app)`; one line per command group.
 COMMAND_MODULES = [
     "suivi.commands.db",
@@ -131,13 +133,27 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"suivi {version('suivi')}\n")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", help="Affiche la version de suivi.", is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
     # A callback makes the app a group even before any command is registered (all are lazy).
     pass
 
 
 def build() -> typer.Typer:
+    help_fr.install()
     lazy = {module for _, modules in LAZY_COMMANDS.values() for module in modules}
     for name in COMMAND_MODULES:
         if name not in lazy:

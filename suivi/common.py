@@ -70,7 +70,12 @@ NowOption = typer.Option(
 )
 JsonOption = typer.Option(False, "--json", help="Sortie JSON pour les programmes.")
 DataOption = typer.Option(
-    None, "--data", "-d", help="Donnée du déclencheur, clé=valeur (répétable)."
+    None,
+    "--data",
+    "-d",
+    help="Donnée du déclencheur, clé=valeur (répétable ; une clé répétée fait une liste ; "
+    "une valeur JSON entre [ ] ou { } est lue comme une liste ou un objet : "
+    "'unpaid_months=[\"2027-01\",\"2027-02\"]').",
 )
 
 
@@ -146,14 +151,34 @@ def row_id(text: str, what: str, example: str = "un numéro, ex. 12") -> int:
     return int(cleaned)
 
 
+def data_value(value: str) -> Any:
+    """A list or an object written in JSON is taken as one; anything else stays the text
+    typed (the payload reads dates, amounts, yes/no from it), so that a description « 123 »
+    or « [urgent] odeurs » is not turned into a number or refused."""
+    if value.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def parse_data(pairs: list[str] | None) -> dict[str, Any]:
+    """`--data key=value` pairs; a key given twice or more builds a list, in the order typed."""
     data: dict[str, Any] = {}
+    repeated: set[str] = set()
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             fail(f"--data : « {pair} » n'est pas de la forme clé=valeur")
-        identifier(key.strip(), "--data")
-        data[key.strip()] = value
+        key = identifier(key.strip(), "--data")
+        parsed = data_value(value)
+        if key not in data:
+            data[key] = parsed
+            continue
+        if key not in repeated:
+            data[key], repeated = [data[key]], repeated | {key}
+        data[key].append(parsed)
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -9,11 +10,13 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.cases import Case
+from models.cases import Case, Clock
+from models.directory import Site
 from models.schemas import CaseView
-from models.views import case_view
-from processes import engine, registry
+from models.views import case_view, directory_names, next_clocks
+from processes import engine, labels, registry
 from processes.calendar import format_local
+from processes.errors import NotFound
 from processes.read_policy import Viewer, readable_case, redact, visible_cases
 from suivi.common import (
     DataOption,
@@ -73,32 +76,51 @@ def redacted_view(viewer: Viewer, view: CaseView) -> CaseView:
     })
 
 
-def print_case(view: CaseView) -> None:
+def print_case(view: CaseView, names: dict[str, dict[str, str]] | None = None) -> None:
+    """The case in French: labels for states, actions and deadlines, what each step found."""
+    definition = registry.get(view.process, view.version).definition
+    names = names or {}
     status = "clos" if view.closed else "ouvert"
     console.print(styled(
-        (view.reference, "bold"), f" · {view.process} v{view.version} · ",
-        (view.state_label, "bold"), f" ({view.state}, {status})",
+        (view.reference, "bold"), f" · {definition.label} (v{view.version}) · ",
+        (labels.state_label(definition, view.state), "bold"), f" ({status})",
     ))
+    site = names.get("site", {}).get(view.site, view.site)
+    dwelling = names.get("dwelling", {}).get(view.dwelling or "", view.dwelling or "")
     console.print(
-        f"Résident : {view.resident_name} ({view.resident}) · logement {view.dwelling} · "
-        f"site {view.site} · ouvert le {format_local(view.opened_at)}"
+        f"Résident : {view.resident_name} ({view.resident})"
+        + (f" · {dwelling}" if dwelling else "")
+        + f" · {site} · ouvert le {format_local(view.opened_at)}"
     )
     if view.allowed_triggers:
-        console.print("Déclencheurs possibles : " + ", ".join(view.allowed_triggers))
+        console.print("Actions possibles : " + ", ".join(
+            f"{labels.trigger_label(definition, t)} ({t})" for t in view.allowed_triggers
+        ))
     history = Table(title="Historique")
-    for col in ("n°", "date", "déclencheur", "de", "vers", "par", "rôle"):
+    for col in ("n°", "date", "action", "de", "vers", "par", "constaté"):
         history.add_column(col)
     for e in view.history:
+        found = "\n".join(
+            f"{field} : {value}"
+            for field, value in labels.facts(
+                definition, e.trigger, e.payload, names.get("dwelling")
+            )
+        )
         history.add_row(
-            str(e.seq), format_local(e.at), e.trigger, e.from_ or "", e.to, e.actor, e.role
+            str(e.seq), format_local(e.at), labels.trigger_label(definition, e.trigger),
+            labels.state_label(definition, e.from_), labels.state_label(definition, e.to),
+            f"{e.actor} ({e.role})", found,
         )
     console.print(history)
     if view.clocks:
         clocks = Table(title="Échéances à venir")
-        for col in ("échéance", "type", "action", "règle"):
+        for col in ("date", "nature", "quoi", "règle"):
             clocks.add_column(col)
         for c in view.clocks:
-            clocks.add_row(format_local(c.due_at), c.kind, c.action, c.rule)
+            clocks.add_row(
+                format_local(c.due_at), labels.clock_kind(c.kind),
+                labels.clock_label(definition, c.name), c.rule,
+            )
         console.print(clocks)
 
 
@@ -125,9 +147,9 @@ def open_command(
             payload=payload,
             now=moment,
         )
-        view = view_of(session, case)
+        view, names = view_of(session, case), directory_names(session, [case])
     with after_commit(f"dossier {view.reference} ouvert"):
-        print_json(view) if as_json else print_case(view)
+        print_json(view) if as_json else print_case(view, names)
 
 
 @case_app.command("fire")
@@ -157,9 +179,9 @@ def fire_command(
             now=moment,
             expected_version=expect_version,
         )
-        view = view_of(session, case)
+        view, names = view_of(session, case), directory_names(session, [case])
     with after_commit(f"dossier {view.reference} : {trigger} enregistré"):
-        print_json(view) if as_json else print_case(view)
+        print_json(view) if as_json else print_case(view, names)
 
 
 @case_app.command("show")
@@ -173,10 +195,13 @@ def show_command(
     with unit_of_work(as_json, read_only=True) as session:
         viewer = reader(session, actor)
         if viewer is None:
-            view = view_of(session, engine.load_case(session, number))
+            case = engine.load_case(session, number)
+            view = view_of(session, case)
         else:
-            view = view_of(session, readable_case(session, viewer, number), viewer=viewer)
-    print_json(view) if as_json else print_case(view)
+            case = readable_case(session, viewer, number)
+            view = view_of(session, case, viewer=viewer)
+        names = directory_names(session, [case])
+    print_json(view) if as_json else print_case(view, names)
 
 
 LIST_MAX = 100_000
@@ -204,9 +229,13 @@ def list_title(shown: int, total: int, offset: int) -> str:
 
 @case_app.command("list")
 def list_command(
-    process: str | None = typer.Option(None, "--process", "-p"),
-    state: str | None = typer.Option(None, "--state", "-s"),
-    site: str | None = typer.Option(None, "--site"),
+    process: str | None = typer.Option(
+        None, "--process", "-p", help="Processus : son code (hygiene) ou son nom en français."
+    ),
+    state: str | None = typer.Option(
+        None, "--state", "-s", help="État : son code (visit_2) ou son libellé (« 2e visite »)."
+    ),
+    site: str | None = typer.Option(None, "--site", help="Identifiant du site."),
     closed: bool = typer.Option(False, "--closed", help="Inclure les dossiers clos."),
     limit: int = typer.Option(200, "--limit", help=f"Dossiers à afficher (1 à {LIST_MAX})."),
     offset: int = typer.Option(
@@ -222,54 +251,72 @@ def list_command(
     if not 0 <= offset < 2**62:
         fail(f"--offset : « {offset} » n'est pas un nombre de dossiers à passer (0 ou plus)")
     conditions = []
-    if process:
-        conditions.append(Case.process == process)
-    if state:
-        conditions.append(Case.state == state)
-    elif not closed:
-        conditions.append(Case.closed_at.is_(None))
-    if site:
-        conditions.append(Case.site_id == site)
     with unit_of_work(as_json, read_only=True) as session:
+        if process:
+            process = labels.process_named(process)
+            conditions.append(Case.process == process)
+        if state:
+            conditions.append(Case.state.in_(labels.state_named(state, process)))
+        elif not closed:
+            conditions.append(Case.closed_at.is_(None))
+        if site:
+            known_site(session, site)
+            conditions.append(Case.site_id == site)
         viewer = reader(session, actor)
         if viewer is not None:
             conditions.append(visible_cases(viewer))
         query = select(Case).where(*conditions).order_by(Case.id).offset(offset).limit(limit)
         total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
         cases = session.scalars(query).all()
-        rows: list[dict[str, Any]] = []
-        for case in cases:
-            definition = registry.get(case.process, case.process_version).definition
-            rows.append(
-                {
-                    "id": case.id,
-                    "reference": case.reference,
-                    "process": case.process,
-                    "version": case.process_version,
-                    "state": case.state,
-                    "state_label": definition.state(case.state).label,
-                    "resident": case.resident_id,
-                    "site": case.site_id,
-                    "opened_at": case.opened_at.isoformat(),
-                    "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-                }
-            )
+        names = directory_names(session, cases)
+        clocks = next_clocks(session, [c.id for c in cases])
+        rows = [list_row(case, names, clocks.get(case.id)) for case in cases]
     if as_json:
-        print_json(rows)
+        print_json([
+            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()}
+            for r in rows
+        ])
         return
     table = Table(title=list_title(len(rows), total, offset))
-    for col in ("dossier", "processus", "état", "résident", "site", "ouvert le"):
+    for col in ("dossier", "processus", "état", "résident", "site", "prochaine échéance",
+                "ouvert le"):
         table.add_column(col)
     for r in rows:
+        due = (f"{format_local(r['next_due_at'])} · {r['next_due_label']}"
+               if r["next_due_at"] else "")
         table.add_row(
-            r["reference"],
-            r["process"],
-            r["state_label"],
-            r["resident"],
-            r["site"],
-            r["opened_at"][:10],
+            r["reference"], r["process_label"], r["state_label"], r["resident_name"],
+            r["site_name"], due, format_local(r["opened_at"])[:10],
         )
     console.print(table)
+
+
+def known_site(session: Session, site: str) -> None:
+    """A site filter naming no site is a typing error, not an empty list."""
+    if session.get(Site, site) is None:
+        known = session.scalars(select(Site.id).order_by(Site.id)).all()
+        raise NotFound(f"site inconnu « {site} » ; sites : {', '.join(known)}")
+
+
+def list_row(case: Case, names: dict[str, dict[str, str]], clock: Clock | None) -> dict[str, Any]:
+    definition = registry.get(case.process, case.process_version).definition
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "process": case.process,
+        "process_label": definition.label,
+        "version": case.process_version,
+        "state": case.state,
+        "state_label": definition.state(case.state).label,
+        "resident": case.resident_id,
+        "resident_name": names["resident"].get(case.resident_id, ""),
+        "site": case.site_id,
+        "site_name": names["site"].get(case.site_id, case.site_id),
+        "opened_at": case.opened_at,
+        "closed_at": case.closed_at,
+        "next_due_at": clock.due_at if clock else None,
+        "next_due_label": labels.clock_label(definition, clock.name) if clock else None,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -17,9 +17,11 @@ from models.directory_io import (
     DirectoryError,
     deactivate_staff,
     import_directory,
+    import_residents,
     load_directory_file,
     staff_missing_from,
 )
+from models.resident_sheet import mapping_file, parse_mapping, plan_sheet
 from suivi.common import JsonOption, console, fail, print_json, styled, unit_of_work
 
 
@@ -103,6 +105,68 @@ def import_command(
     for what in sorted(set(summary.created) | set(summary.updated)):
         table.add_row(what, str(summary.created.get(what, 0)), str(summary.updated.get(what, 0)))
     console.print(table)
+
+
+@directory_app.command("import-residents")
+def import_residents_command(
+    file: Path = typer.Argument(..., help="Export CSV ou .xlsx des résidents (1re ligne : "
+                                "les noms des colonnes)."),
+    mapping: list[str] | None = typer.Option(
+        None, "--map", help="Colonne du fichier = champ de suivi (id, name, dwelling, email, "
+        "phone, consent), répétable : --map nom=name --map logement=dwelling.",
+    ),
+    mapping_path: Path | None = typer.Option(
+        None, "--map-file", help="Fichier de correspondance : une ligne COLONNE=champ par "
+        "colonne.",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Affiche ce qui changerait, sans rien écrire."
+    ),
+    actor: str | None = typer.Option(
+        None, "--actor", "-a", help="L'administrateur qui importe (obligatoire en production)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Importe des résidents depuis un tableur (mise à jour par identifiant) ; une ligne
+    invalide et rien n'est écrit."""
+    if not file.is_file():
+        fail(f"fichier introuvable : {file}")
+    try:
+        pairs = list(mapping or [])
+        if mapping_path is not None:
+            pairs = mapping_file(mapping_path) + pairs
+        columns = parse_mapping(pairs)
+        with unit_of_work(as_json, read_only=dry_run) as session:
+            by = None if dry_run else _check_importer(session, actor)
+            plan = plan_sheet(session, file, columns)
+            if not dry_run:
+                summary = import_residents(session, plan.residents)
+                session.add(AdminAct(
+                    at=datetime.now(UTC), actor_id=by, act="residents_import",
+                    detail={"file": file.name, "created": summary.created,
+                            "updated": summary.updated},
+                ))
+    except DirectoryError as error:
+        fail(str(error))
+    report = {
+        "dry_run": dry_run,
+        "created": [r.id for r in plan.created],
+        "changed": {r.id: changes for r, changes in plan.changed},
+        "unchanged": plan.unchanged,
+    }
+    if as_json:
+        print_json(report)
+        return
+    verb = ("serait créé", "serait modifié") if dry_run else ("créé", "modifié")
+    for r in plan.created:
+        console.print(f"{r.id} {verb[0]} : {r.name}")
+    for r, changes in plan.changed:
+        console.print(f"{r.id} {verb[1]} : {', '.join(changes)}")
+    console.print(styled(
+        ("Essai : rien n'est écrit. " if dry_run else ""),
+        f"{len(plan.created)} à créer, {len(plan.changed)} à modifier, "
+        f"{plan.unchanged} inchangé(s).",
+    ))
 
 
 @directory_app.command("show")

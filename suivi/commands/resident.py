@@ -1,4 +1,4 @@
-"""`suivi resident show ID`: every case of a resident, open and closed, across processes."""
+"""`suivi resident list|show|export`: residents by name, every case of one, what is held."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.cases import Case
+from models.directory import Dwelling, Resident, Site
 from models.residents_view import ResidentView, resident_view
 from notifications.reports import resident_render
 from processes import registry
 from processes.calendar import format_local
 from processes.errors import NotFound
-from processes.read_policy import Viewer, readable_resident, visible_cases
+from processes.read_policy import Viewer, readable_resident, visible_cases, visible_residents
 from processes.resident_access import resident_record
 from suivi.common import (
     JsonOption,
@@ -86,6 +87,66 @@ def print_resident(view: ResidentView) -> None:
             format_local(c.opened_at)[:10], format_local(c.closed_at)[:10], due,
         )
     console.print(table)
+
+
+LIST_MAX = 10_000
+
+
+@resident_app.command("list")
+def list_command(
+    site: str | None = typer.Option(None, "--site", help="Les résidents logés sur ce site."),
+    search: str | None = typer.Option(
+        None, "--search", help="Une partie du nom (sans tenir compte des majuscules)."
+    ),
+    limit: int = typer.Option(200, "--limit", help=f"Résidents à afficher (1 à {LIST_MAX})."),
+    actor: str | None = ReaderOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Les résidents que vous pouvez consulter, par nom : logement, site."""
+    if not 1 <= limit <= LIST_MAX:
+        fail(f"--limit : « {limit} » n'est pas un nombre de résidents (de 1 à {LIST_MAX})")
+    if site is not None:
+        identifier(site, "--site")
+    with unit_of_work(as_json, read_only=True) as session:
+        viewer = reader(session, actor)
+        if site is not None and session.get(Site, site) is None:
+            known = session.scalars(select(Site.id).order_by(Site.id)).all()
+            raise NotFound(f"site inconnu « {site} » ; sites : {', '.join(known)}")
+        rows = residents_listed(session, viewer, site=site, search=search, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("Aucun résident.")
+        return
+    table = Table(title=f"Résidents ({len(rows)})")
+    for col in ("résident", "nom", "logement", "site"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["dwelling_label"] or "", r["site_name"] or "")
+    console.print(table)
+
+
+def residents_listed(
+    session: Session, viewer: Viewer | None, *, site: str | None, search: str | None, limit: int
+) -> list[dict[str, str | None]]:
+    """Residents by name as this person may read them (the read policy's own clause)."""
+    query = (
+        select(Resident.id, Resident.name, Dwelling.label, Site.id, Site.name)
+        .outerjoin(Dwelling, Dwelling.id == Resident.dwelling_id)
+        .outerjoin(Site, Site.id == Dwelling.site_id)
+    )
+    if viewer is not None:
+        query = query.where(visible_residents(viewer))
+    if site is not None:
+        query = query.where(Dwelling.site_id == site)
+    if search and search.strip():
+        query = query.where(Resident.name.icontains(search.strip(), autoescape=True))
+    query = query.order_by(Resident.name, Resident.id).limit(limit)
+    return [
+        {"id": rid, "name": name, "dwelling_label": label, "site": site_id, "site_name": site_name}
+        for rid, name, label, site_id, site_name in session.execute(query).tuples()
+    ]
 
 
 @resident_app.command("export")
