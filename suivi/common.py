@@ -90,14 +90,15 @@ def resolve_now(now: str | None) -> datetime:
         moment = parse_moment(now)
     except (ValueError, OverflowError):
         fail(f"--now : date-heure invalide « {now} » (attendu : 2026-11-30T10:00)")
-    problem = year_problem(moment)
-    if problem:
-        fail(f"--now : {problem}")
     if moment > wall_clock:
         from processes.rehearsal import check_command_moment
 
         with unit_of_work(read_only=True) as session:
             check_command_moment(session, asked=moment, wall_clock=wall_clock)
+    # After the production database's own answer (no future at all), a rehearsal's limit.
+    problem = year_problem(moment)
+    if problem:
+        fail(f"--now : {problem}")
     return moment
 
 
