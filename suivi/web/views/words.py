@@ -20,6 +20,12 @@ MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 FIELDS = {
+    "part_payments": "Paiements partiels déjà reçus",
+    "ofii_agreed_at": "Accord de l'OFII le",
+    "read_at": "Lecture publique le",
+    "care_ends_on": "Fin de prise en charge (date de l'OFII)",
+    "informed_at": "Informé le",
+    "detained": "En rétention administrative",
     "accepted_at": "Date de l'accord",
     "actions": "Actions convenues",
     "amount": "Montant (€)",
