@@ -357,7 +357,10 @@ def test_a_new_process_forgetting_a_declaration_leaks_nothing() -> None:
 def test_case_show_json_gives_each_events_chain_hash(cli: CliRunner) -> None:
     ids = november(get_engine())
 
-    shown = cli.invoke(build(), ["case", "show", str(ids["chartreux"]), "--json"])
+    # A production database: the reader says who they are (issue 10's read policy).
+    shown = cli.invoke(
+        build(), ["case", "show", str(ids["chartreux"]), "--json", "--actor", "dgls-1"]
+    )
 
     assert shown.exit_code == 0, shown.output
     history = json.loads(shown.stdout)["history"]
