@@ -9,6 +9,7 @@ from models.auth import ApiToken, Credential, LoginAttempt
 from models.base import Base
 from models.cases import Case, CaseEvent, Clock, Notification, NotificationAttempt
 from models.directory import Dwelling, Landlord, Organisation, Resident, Site, Staff, StaffSite
+from models.portal import LandlordRead
 
 __all__ = [
     "AuditCheckpoint",
@@ -25,6 +26,7 @@ __all__ = [
     "Clock",
     "Dwelling",
     "Landlord",
+    "LandlordRead",
     "Notification",
     "NotificationAttempt",
     "Organisation",

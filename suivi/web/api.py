@@ -15,6 +15,7 @@ from processes.errors import Conflict, Forbidden, NotFound, Refusal
 from processes.read_policy import Viewer, readable_case, readable_resident
 from suivi.web import reading
 from suivi.web.deps import current_viewer, get_session
+from suivi.web.portal import note_api_read
 from suivi.web.schemas import (
     AgendaOut,
     CaseDetail,
@@ -54,7 +55,8 @@ def refused(refusal: Refusal) -> HTTPException:
     return HTTPException(status_code=status, detail=refusal.full_message())
 
 
-@router.get("/cases", response_model=list[CaseSummary], responses=_errors(422))
+@router.get("/cases", response_model=list[CaseSummary], responses=_errors(422),
+            dependencies=[Depends(note_api_read)])
 def list_cases(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
@@ -73,7 +75,8 @@ def list_cases(
     return reading.summaries(session, cases)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail, responses=_errors(404, 422))
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=_errors(404, 422),
+            dependencies=[Depends(note_api_read)])
 def get_case(
     case_id: int,
     viewer: Viewer = Depends(current_viewer),
@@ -138,7 +141,7 @@ def fire(
 
 
 @router.get("/residents/{resident_id}", response_model=ResidentOut,
-            responses=_errors(404, 422))
+            responses=_errors(404, 422), dependencies=[Depends(note_api_read)])
 def get_resident(
     resident_id: str,
     viewer: Viewer = Depends(current_viewer),
@@ -152,7 +155,8 @@ def get_resident(
     return reading.resident_out(session, viewer, resident)
 
 
-@router.get("/agenda", response_model=AgendaOut, responses=_errors())
+@router.get("/agenda", response_model=AgendaOut, responses=_errors(),
+            dependencies=[Depends(note_api_read)])
 def get_agenda(
     request: Request,
     viewer: Viewer = Depends(current_viewer),

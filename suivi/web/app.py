@@ -47,7 +47,7 @@ def create_app(
 ) -> FastAPI:
     """The app on `engine`. `production` makes cookies Secure (served behind TLS); `clock`
     is the server's time, fixed only by tests (a caller never chooses it)."""
-    from suivi.web import api, login, pages
+    from suivi.web import api, login, pages, portal
 
     app = FastAPI(
         title="suivi",
@@ -71,6 +71,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(login.router)
     app.include_router(api.router)
+    app.include_router(portal.router)
     app.include_router(pages.router)
     _handlers(app)
     return app

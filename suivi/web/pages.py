@@ -20,6 +20,7 @@ from notifications.letters import letter_for
 from processes import engine, registry
 from processes.definition import ProcessDefinition
 from processes.errors import Conflict, Forbidden, NotFound, Refusal
+from processes.portal_reads import CASE, MESSAGES, PORTAL, RESIDENT
 from processes.read_policy import (
     Viewer,
     readable_case,
@@ -28,6 +29,7 @@ from processes.read_policy import (
     visible_cases,
 )
 from suivi.web.deps import check_csrf, current_viewer, get_session
+from suivi.web.portal import note_read
 from suivi.web.views.agenda import agenda_page
 from suivi.web.views.case_list import Filters, case_list
 from suivi.web.views.case_page import case_page
@@ -75,6 +77,8 @@ def agenda(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
+    if viewer.is_landlord:  # a landlord's users have no agenda: their portal is home
+        return RedirectResponse("/bailleur", status_code=303)
     use_language(viewer.language)
     staff = session.get(Staff, viewer.staff_id)
     assert staff is not None  # current_viewer found them active
@@ -97,6 +101,7 @@ def cases(
     filters = Filters(process=process, state=state, site=site, q=q.strip()[:100],
                       closed=bool(closed))
     found = case_list(session, visible_cases(viewer), filters, request.app.state.clock())
+    note_read(request, session, viewer, PORTAL)
     return _page(request, session, viewer, "cases.html.j2", "cases", {"list": found})
 
 
@@ -123,7 +128,9 @@ def _show_case(
         answers=extra.pop("answers", None),
         redact=lambda data: redact(viewer, data),
         show_messages=not viewer.is_landlord,
+        outsider=viewer.is_landlord,
     )
+    note_read(request, session, viewer, CASE, case_id=page.id)
     context = {"page": page, "notice": None, "conflict": None, "refusal": None,
                "open_form": None, **extra}
     return _page(request, session, viewer, "case.html.j2", "cases", context, status_code)
@@ -279,6 +286,7 @@ def resident(
     page = resident_page(session, resident_id, visible_cases(viewer), request.app.state.clock())
     if page is None:
         raise HTTPException(status_code=404, detail=f"résident inconnu : « {resident_id} »")
+    note_read(request, session, viewer, RESIDENT)
     return _page(request, session, viewer, "resident.html.j2", "cases", {"page": page})
 
 
@@ -303,4 +311,5 @@ def messages(
 ) -> Response:
     use_language(viewer.language)
     rows = my_messages(session, viewer.staff_id)
+    note_read(request, session, viewer, MESSAGES)
     return _page(request, session, viewer, "messages.html.j2", "messages", {"messages": rows})

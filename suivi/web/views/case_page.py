@@ -17,6 +17,7 @@ from notifications.letters import KINDS, fits
 from notifications.render import kind_label
 from processes import registry
 from processes.definition import ProcessDefinition
+from processes.disclosure import structured_facts
 from suivi.web.svg import process_diagram
 from suivi.web.views.common import clock_label, rule_text, when
 from suivi.web.views.forms import Field, form_fields
@@ -154,6 +155,7 @@ def _timeline(
     events: list[CaseEvent],
     redact: Redact,
     show_messages: bool,
+    structured_only: bool = False,
 ) -> list[TimelineEntry]:
     actors = {e.actor_id for e in events}
     names = {s.id: s.name for s in session.scalars(select(Staff).where(Staff.id.in_(actors)))}
@@ -203,13 +205,22 @@ def _timeline(
                 who=who,
                 moved=moved,
                 details=(
-                    [] if event.trigger.startswith("clock:") else _details(redact(event.payload))
+                    [] if event.trigger.startswith("clock:")
+                    else _details(redact(_facts(case, event, structured_only)))
                 ),
                 notices=found,
                 automatic=automatic,
             )
         )
     return entries
+
+
+def _facts(case: Case, event: CaseEvent, structured_only: bool) -> dict[str, Any]:
+    # Outside the association only what the definition declares structured: a field nobody
+    # declared is not shown (processes.disclosure), whatever its name.
+    if not structured_only:
+        return dict(event.payload)
+    return structured_facts(case.process, case.process_version, event.trigger, event.payload)
 
 
 def _clocks(
@@ -294,8 +305,12 @@ def case_page(
     answers: dict[str, dict[str, str]] | None = None,
     redact: Redact = dict,
     show_messages: bool = True,
+    outsider: bool = False,
 ) -> CasePage:
-    """Everything the case page shows, for a person of `role` (forms only where they act)."""
+    """Everything the case page shows, for a person of `role` (forms only where they act).
+
+    An `outsider` (a landlord's user) gets only the declared structured facts of each event
+    and no letters (they hold the resident's address and are not theirs to print)."""
     definition = registry.get(case.process, case.process_version).definition
     events = list(
         session.scalars(
@@ -323,8 +338,10 @@ def case_page(
         sensitive=definition.sensitive,
         diagram=process_diagram(definition, current=case.state, visited=visited),
         next_moves=[] if case.closed_at else _next_moves(definition, case.state),
-        timeline=_timeline(session, case, definition, events, redact, show_messages),
+        timeline=_timeline(session, case, definition, events, redact, show_messages, outsider),
         clocks=_clocks(session, case, definition, now),
         forms=forms_for(case, role, covers_site, now, answers or {}),
-        letters=[(k.kind, k.title) for k in KINDS.values() if fits(k, case) is None],
+        letters=[] if outsider else [
+            (k.kind, k.title) for k in KINDS.values() if fits(k, case) is None
+        ],
     )
