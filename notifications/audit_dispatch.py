@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.db import session_scope
 from models.directory import Landlord, Organisation, Staff
+from models.private import private_dir, write_private
 from notifications.channels import send
 from notifications.letters import MONTHS_FR
 from notifications.outbox import base_url_of, queue_staff_notice
@@ -102,7 +103,7 @@ def _one_landlord(
         return {"landlord": landlord_id, "period": window.as_dict(), "files": [],
                 "cases": None, "notified": 0, "already": True}
     stem = folder / landlord_id / f"{window.end:%Y-%m}"
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(stem.parent)
     files: list[str] = []
     made = None
     for fmt in ("json", "pdf"):
@@ -111,11 +112,13 @@ def _one_landlord(
             session, landlord_id, window, fmt, now=now, actor_id="system", signer=signer,
             render=render, path=str(path), checkpoint=made.checkpoint if made else None,
         )
-        path.write_bytes(made.content)
+        write_private(path, made.content)
         files.append(str(path))
         if made.sidecar is not None:
             side = path.with_name(path.name + ".manifest.json")
-            side.write_text(json.dumps(made.sidecar, ensure_ascii=False, indent=2) + "\n")
+            write_private(
+                side, (json.dumps(made.sidecar, ensure_ascii=False, indent=2) + "\n").encode()
+            )
             files.append(str(side))
     assert made is not None
     manifest = made.export["manifest"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -234,6 +236,27 @@ def test_a_pdf_export_is_checked_against_its_signed_manifest(
     tampered = cli.invoke(build(), ["audit", "verify-export", str(out)])
     assert tampered.exit_code == 1
     assert "empreinte SHA-256 diffère" in tampered.stderr
+
+
+def test_the_signing_key_and_an_export_are_owner_only_whatever_the_umask(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Issue 14, item 10: a landlord's export holds residents' histories, the key signs them."""
+    november(get_engine())
+    key, out = tmp_path / "cles" / "nouvelle.pem", tmp_path / "exports" / "unicil.json"
+    key.parent.mkdir()
+    previous = os.umask(0o022)
+    try:
+        assert cli.invoke(build(), ["audit", "keygen", str(key)]).exit_code == 0
+        made = cli.invoke(build(), [
+            "audit", "export", "--landlord", "unicil", "--to", "2026-11-30", "--format", "json",
+            "-o", str(out), "--actor", "dgls-1", "--now", "2026-12-01T06:00",
+        ])
+    finally:
+        os.umask(previous)
+    assert made.exit_code == 0, made.output
+    for path in (key, out):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
 def test_the_landlords_own_script_verifies_without_suivi(

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from models.cases import Case
 from models.db import get_engine
+from models.private import write_private
 from notifications.audit_dispatch import checkpoint_and_send
 from notifications.reports import FORMATS, render
 from processes.audit_export import make_export, period
@@ -146,11 +147,11 @@ def export_command(
             actor_id=actor, signer=signer, render=render, path=str(output),
         )
         try:
-            output.write_bytes(made.content)
+            write_private(output, made.content)
             if made.sidecar is not None:
-                _sidecar(output).write_text(
+                write_private(_sidecar(output), (
                     json.dumps(made.sidecar, ensure_ascii=False, indent=2) + "\n"
-                )
+                ).encode())
         except OSError as error:
             raise InvalidPayload(f"impossible d'écrire {output} : {error.strerror}") from None
     manifest = made.export["manifest"]
@@ -244,8 +245,8 @@ def keygen_command(
     """Crée la clé de signature Ed25519 de l'association et affiche sa clé publique."""
     if output.exists():
         fail(f"{output} existe déjà : une clé ne s'écrase pas (les signatures en dépendent)")
-    output.write_text(new_private_pem())
-    output.chmod(0o600)
+    # Owner-only from its first byte: a chmod after writing would leave a moment of 0644.
+    write_private(output, new_private_pem().encode())
     signer = signer_from({"SUIVI_AUDIT_KEY_FILE": str(output)})
     console.print(f"Clé privée : {output} (SUIVI_AUDIT_KEY_FILE={output}) ; "
                   f"identifiant {signer.key_id}", markup=False, soft_wrap=True)

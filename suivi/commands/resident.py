@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.cases import Case
 from models.directory import Dwelling, Resident, Site
+from models.private import write_private
 from models.residents_view import ResidentView, resident_view
 from notifications.reports import resident_render
 from processes import registry
@@ -163,7 +164,7 @@ def export_command(
     with unit_of_work(read_only=True) as session:
         record = resident_record(session, resident_id, now=moment)
     try:
-        output.write_bytes(resident_render(record, fmt))
+        write_private(output, resident_render(record, fmt))
     except OSError as error:
         fail(f"impossible d'écrire {output} : {error.strerror}")
     console.print(f"{output} : {len(record['cases'])} dossier(s) de {resident_id}.", markup=False)
