@@ -161,6 +161,24 @@ def test_the_cli_reads_through_the_policy_a_hidden_case_is_a_missing_one(
     assert json.loads(theirs.stdout) == []
 
 
+def test_a_residents_access_file_is_a_reading_under_the_policy(
+    production: CliRunner, tmp_path: Path
+) -> None:
+    """`resident export` holds everything about a person: on a production database only
+    someone who may see the resident writes it, and nothing is written for anyone else."""
+    assert open_breach(production).exit_code == 0
+    out = tmp_path / "r-0001.json"
+    assert "--actor est obligatoire" in one_line(
+        run(production, "resident", "export", "r-0001", "-o", str(out))
+    )
+    assert one_line(run(production, "resident", "export", "r-0001", "-o", str(out),
+                        "--actor", "gs-chartreux")) == "résident inconnu : « r-0001 »"
+    assert not out.exists()
+    mine = run(production, "resident", "export", "r-0001", "-o", str(out), "--actor", "gs-viala")
+    assert mine.exit_code == 0, mine.output
+    assert json.loads(out.read_text())["resident"]["id"] == "r-0001"
+
+
 def test_a_landlord_reads_its_case_without_the_free_text(production: CliRunner) -> None:
     assert open_breach(production).exit_code == 0
     shown = run(production, "case", "show", "1", "--actor", "bailleur-13h", "--json")

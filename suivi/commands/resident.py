@@ -155,6 +155,7 @@ def export_command(
     resident_id: str = typer.Argument(..., help="Identifiant du résident (r-0001)."),
     fmt: str = typer.Option("json", "--format", help="json ou pdf."),
     output: Path = typer.Option(..., "-o", "--output", help="Fichier à écrire."),
+    actor: str | None = ReaderOption,
     now: str | None = NowOption,
 ) -> None:
     """Droit d'accès (RGPD) : tout ce que l'association détient sur ce résident, lui seul."""
@@ -162,6 +163,10 @@ def export_command(
         fail(f"--format : « {fmt} » inconnu (json ou pdf)")
     moment = resolve_now(now)
     with unit_of_work(read_only=True) as session:
+        # A reading like any other: on a production database, someone who may see the resident.
+        viewer = reader(session, actor)
+        if viewer is not None:
+            readable_resident(session, viewer, resident_id)
         record = resident_record(session, resident_id, now=moment)
     try:
         write_private(output, resident_render(record, fmt))
