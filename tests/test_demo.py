@@ -141,6 +141,9 @@ def test_suivi_demo_sums_up_in_french_and_says_where_to_look(
     assert "Piste d'audit : toutes les chaînes sont intactes." in output
     assert f"suivi case show {alerted} # un dossier signalé à la direction" in output
     assert "suivi notifications list" in output
+    assert "suivi web # puis http://127.0.0.1:8000, identifiant dgls-rey" in output
+    # Printed as text (issue 14): a markup tag would reach the screen as it is written.
+    assert "[dim]" not in output and "[/]" not in output
 
 
 def test_cases_are_where_the_month_leaves_them(month: Engine) -> None:

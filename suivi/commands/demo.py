@@ -151,7 +151,7 @@ def where_to_look(summary: DemoSummary, path: Path) -> str:
         "--password-stdin"
     )
     lines.append(
-        f"  {env} .venv/bin/suivi web   [dim]# puis http://127.0.0.1:8000, dgls-rey[/]"
+        f"  {env} .venv/bin/suivi web   # puis http://127.0.0.1:8000, identifiant dgls-rey"
     )
     log = path.parent / demo.DEMO_CONSOLE_LOG.name
     lines.append(f"Les messages du canal console sont dans {log}.")
