@@ -29,7 +29,7 @@ from processes.audit import GENESIS, event_hash
 from processes.calendar import format_local, to_utc
 from processes.clocks import plan_clocks
 from processes.context import FireContext
-from processes.definition import ClockDef, Notice, TriggerDef
+from processes.definition import ClockDef, Notice, ProcessDefinition, TriggerDef
 from processes.errors import (
     Conflict,
     Forbidden,
@@ -300,7 +300,8 @@ def _transition(
     if trigger_name not in process.triggers_in(state):
         known = trigger_name in {t.name for t in definition.triggers}
         why = (
-            f"« {trigger_name} » n'est pas possible dans cet état"
+            f"« {definition.trigger(trigger_name).label} » ({trigger_name}) n'est pas possible "
+            "dans cet état"
             if known
             else f"déclencheur inconnu « {trigger_name} »"
         )
@@ -395,6 +396,23 @@ def _is_identifier(value: Any) -> bool:
         and len(value) <= ID_MAX
         and control_problem(value, single_line=True) is None
     )
+
+
+@contextmanager
+def _said_in_words(definition: ProcessDefinition) -> Iterator[None]:
+    """A refusal leaves the engine naming the case's state and the allowed triggers by the
+    labels staff read (DESIGN rule 8): one place, whatever raised it."""
+    try:
+        yield
+    except Refusal as refusal:
+        if refusal.state is not None:
+            try:
+                state_label: str | None = definition.state(refusal.state).label
+            except KeyError:
+                state_label = None
+            labels = {t.name: t.label for t in definition.triggers}
+            refusal.in_words(state_label, labels)
+        raise
 
 
 def open_case(
@@ -521,6 +539,24 @@ def fire(
     now = _require_aware(now)
     case = load_case(session, case_id)
     process = registry.get(case.process, case.process_version)
+    with _said_in_words(process.definition):
+        return _fire_loaded(
+            session, process, case, trigger, payload=payload, actor_id=actor_id, now=now,
+            expected_version=expected_version,
+        )
+
+
+def _fire_loaded(
+    session: Session,
+    process: CompiledProcess,
+    case: Case,
+    trigger: str,
+    *,
+    payload: Mapping[str, Any] | None,
+    actor_id: str,
+    now: datetime,
+    expected_version: int | None,
+) -> Case:
     if expected_version is not None and case.version != expected_version:
         raise Conflict(
             f"version {expected_version} attendue, le dossier est en version {case.version} "

@@ -80,20 +80,33 @@ class Refusal(Exception):
         self.case_id = case_id
         self.state = state
         self.allowed = allowed or []
+        # Set by the engine, which knows the definition: people read words, not codes.
+        self.state_label: str | None = None
+        self.trigger_labels: dict[str, str] = {}
         super().__init__(self.full_message())
+
+    def in_words(self, state_label: str | None, trigger_labels: dict[str, str]) -> None:
+        """Name the state and the allowed triggers by their labels (the codes stay beside the
+        triggers: the command line takes them)."""
+        self.state_label = state_label
+        self.trigger_labels = trigger_labels
+        self.args = (self.full_message(),)
 
     def full_message(self) -> str:
         parts = []
         if self.case_id is not None:
             where = f"dossier C-{self.case_id}"
             if self.state:
-                where += f" (état « {self.state} »)"
+                where += f" (état « {self.state_label or self.state} »)"
             parts.append(where)
         parts.append(self.message)
         text = " : ".join(parts)
         if self.case_id is not None and self.state is not None:
-            allowed = ", ".join(self.allowed) if self.allowed else "aucun"
-            text += f". Déclencheurs permis ici : {allowed}"
+            named = [
+                f"{self.trigger_labels[code]} ({code})" if code in self.trigger_labels else code
+                for code in self.allowed
+            ]
+            text += f". Déclencheurs permis ici : {', '.join(named) if named else 'aucun'}"
         return text
 
     def as_dict(self) -> dict[str, object]:

@@ -163,7 +163,8 @@ def test_a_landlord_refusal_names_the_role_and_what_it_may_do(world: World) -> N
     )
     assert answer.status_code == 403
     assert answer.json()["detail"] == (
-        f"dossier C-{world.cases['viala']} (état « reported ») : le rôle « landlord » "
+        f"dossier C-{world.cases['viala']} (état « Manquement à l'hygiène constaté ») : le rôle "
+        "« landlord » "
         "(bailleur-13h) ne peut pas déclencher « schedule_visit » (rôles permis : gs, rgls). "
         "Déclencheurs permis ici : aucun"
     )
@@ -256,7 +257,7 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(world: World) -> None:
         ({"trigger": "schedule_visit", "payload": {"mode": "home"}, "expected_version": 2},
          "données invalides pour « schedule_visit » (visit_at : champ obligatoire manquant)"),
         ({"trigger": "decide_termination", "payload": {}, "expected_version": 2},
-         "« decide_termination » n'est pas possible dans cet état"),
+         "« Décider la résiliation » (decide_termination) n'est pas possible dans cet état"),
         ({"trigger": "schedule_visit", "payload": {"visit_at": "demain", "mode": "home"},
           "expected_version": 2}, "date-heure invalide"),
         ({"trigger": "schedule_visit", "payload": {}}, "expected_version : champ obligatoire"),

@@ -140,7 +140,9 @@ def test_a_late_appeal_is_refused_without_an_override_reason(session: Session) -
     with pytest.raises(Refusal) as refused:
         fire(session, case, "lodge_appeal", JURISTE, "2027-04-06 10:00", lodged_at="2027-04-06")
     message = str(refused.value)
-    assert message.startswith(f"dossier C-{case.id} (état « appeal_window ») : recours formé le ")
+    assert message.startswith(
+        f"dossier C-{case.id} (état « Décision de rejet OFPRA notifiée ») : recours formé le "
+    )
     assert "après l'échéance du 02/04/2027" in message and "override_reason" in message
     assert "Déclencheurs permis ici : " in message and "lodge_appeal" in message
     assert case.state == "appeal_window"

@@ -112,7 +112,9 @@ def test_the_attestation_clocks_survive_state_changes_and_stop_with_protection(
         outcome="refugee",
     )
     assert not [n for n in pending(session, case) if n.startswith("attestation")]
-    with pytest.raises(Refusal, match="« renew_attestation » n'est pas possible dans cet état"):
+    with pytest.raises(
+        Refusal, match=r"« Attestation renouvelée » \(renew_attestation\) n'est pas possible"
+    ):
         fire(
             session,
             case,

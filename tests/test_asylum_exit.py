@@ -74,10 +74,15 @@ def test_the_head_extends_the_stay_once_and_refuses_a_second_time(session: Sessi
             ofii_agreed_at="2027-11-19",
         )
     message = str(refused.value)
-    assert message.startswith(f"dossier C-{case.id} (état « protected ») : le maintien a déjà")
+    assert message.startswith(
+        f"dossier C-{case.id} (état « Protection accordée (réfugié ou protection subsidiaire) »)"
+        " : le maintien a déjà"
+    )
     assert "une seule prolongation de 3 mois est possible (CESEDA R552-13)" in message
     assert message.endswith(
-        "Déclencheurs permis ici : extend_stay, plan_exit, record_end_of_care, withdraw"
+        "Déclencheurs permis ici : Prolonger le maintien (3 mois, une fois, accord de l'OFII) "
+        "(extend_stay), Planifier la sortie (plan_exit), Enregistrer la fin de prise en charge "
+        "(OFII) (record_end_of_care), Clôturer le dossier (withdraw)"
     )
     assert due(case, "stay") == date(2027, 11, 30)
 
@@ -102,7 +107,7 @@ def test_a_final_rejection_leaves_one_month(session: Session) -> None:
     assert paris(clocks["stay_reminder_3"]) == "2028-02-25 08:00"
     assert paris(clocks["stay_escalation"]) == "2028-03-01 08:00"
     assert not [n for n in clocks if n.startswith("attestation")]
-    with pytest.raises(Refusal, match="« extend_stay » n'est pas possible dans cet état"):
+    with pytest.raises(Refusal, match=r"\(extend_stay\) n'est pas possible dans cet état"):
         fire(
             session,
             case,
@@ -206,5 +211,5 @@ def test_a_reopening_after_9_months_is_refused(session: Session) -> None:
     assert "hors du délai inférieur à 9 mois (CESEDA L531-40)" in message
     assert "dernier jour était le 28/02/2028" in message
     assert "seule une demande de réexamen est encore possible" in message
-    assert "(état « ofpra_closed »)" in message
+    assert "(état « Clôture OFPRA (réouverture possible 9 mois) »)" in message
     assert case.state == "ofpra_closed"

@@ -165,10 +165,11 @@ def test_a_decision_notified_before_the_file_was_lodged_is_refused(engine: Engin
             payload={"notified_at": "2027-01-15", "outcome": "rejection"},
         )
     assert str(refused.value) == (
-        f"dossier C-{case_id} (état « ofpra_pending ») : la décision ne peut pas être notifiée "
-        "le 15/01/2027, avant l'introduction du dossier à l'OFPRA le 20/01/2027. Déclencheurs "
-        "permis ici : record_decision, record_ofpra_delay_notice, renew_attestation, "
-        "schedule_interview"
+        f"dossier C-{case_id} (état « Dossier OFPRA introduit ») : la décision ne peut pas être "
+        "notifiée le 15/01/2027, avant l'introduction du dossier à l'OFPRA le 20/01/2027. "
+        "Déclencheurs permis ici : Décision OFPRA notifiée (record_decision), Avertissement de "
+        "l'OFPRA : décision au-delà de 6 mois (record_ofpra_delay_notice), Attestation "
+        "renouvelée (renew_attestation), Entretien OFPRA convoqué (schedule_interview)"
     )
 
 

@@ -61,8 +61,9 @@ def test_recording_a_visit_on_a_case_just_reported_names_the_state_and_what_is_a
     assert type(error) is Refusal
     assert (error.case_id, error.state, error.allowed) == (case_id, "reported", ["schedule_visit"])
     assert str(error) == (
-        f"dossier C-{case_id} (état « reported ») : « record_visit » n'est pas possible dans "
-        "cet état. Déclencheurs permis ici : schedule_visit"
+        f"dossier C-{case_id} (état « Manquement à l'hygiène constaté ») : « Enregistrer la "
+        "visite » (record_visit) n'est pas possible dans cet état. Déclencheurs permis ici : "
+        "Planifier la visite (schedule_visit)"
     )
 
 
@@ -77,7 +78,10 @@ def test_the_rgls_is_told_every_trigger_it_may_use_in_the_state(engine: Engine) 
     # A warning state cannot be left without an evaluation.
     assert error.state == "warning_1"
     assert error.allowed == ["record_evaluation", "refer_partner", "withdraw"]
-    assert "record_evaluation, refer_partner, withdraw" in str(error)
+    assert (
+        "Enregistrer l'évaluation (record_evaluation), Orienter vers un partenaire "
+        "(refer_partner), Clôturer sans suite (withdraw)"
+    ) in str(error)
 
 
 def test_a_termination_decided_before_the_review_is_refused(engine: Engine) -> None:
@@ -366,7 +370,7 @@ def test_nothing_can_be_fired_on_a_closed_case(engine: Engine) -> None:
     )
 
     assert str(error) == (
-        f"dossier C-{case_id} (état « withdrawn ») : le dossier est clos. "
+        f"dossier C-{case_id} (état « Clôturé sans suite ») : le dossier est clos. "
         "Déclencheurs permis ici : aucun"
     )
 

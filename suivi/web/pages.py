@@ -165,6 +165,8 @@ def _in_words(refusal: Refusal, definition: ProcessDefinition, trigger: str) -> 
     the state's label, the triggers allowed by their labels."""
     message = refusal.message
     for known in definition.triggers:
+        # The engine names a trigger by its label, its code beside it for the command line.
+        message = message.replace(f"« {known.label} » ({known.name})", f"« {label_of(known)} »")
         message = message.replace(f"« {known.name} »", f"« {label_of(known)} »")
         message = message.replace(f"({known.name})", f"(« {label_of(known)} »)")
     try:
