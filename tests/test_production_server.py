@@ -56,6 +56,7 @@ PARIS = ZoneInfo("Europe/Paris")
 STARTUP_S = 150.0
 SCHEDULED_WITHIN_S = 90.0
 RUN_WITHIN_S = 120.0
+BUSY_RETRIES = 6
 T = TypeVar("T")
 
 
@@ -127,8 +128,17 @@ class Api:
             data=None if body is None else json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
+        # Prefect's server answers 503 while its own database is busy (its scheduler writing
+        # runs); Prefect's client retries those, and so does this one, a few times.
+        for attempt in range(BUSY_RETRIES):
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return json.loads(answer.read() or b"null")
+            except urllib.error.HTTPError as error:
+                if error.code != 503 or attempt == BUSY_RETRIES - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def healthy(self) -> bool:
         try:
