@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.directory import Resident
+from models.directory import Dwelling, Resident
 from models.directory_io import DirectoryError
 from models.schemas import ResidentIn
 
@@ -173,8 +173,6 @@ def plan_sheet(session: Session, path: Path, mapping: Mapping[str, str]) -> Shee
 def _unknown_dwellings(
     session: Session, residents: list[ResidentIn], lines: Mapping[str, int]
 ) -> list[str]:
-    from models.directory import Dwelling
-
     wanted = {r.dwelling for r in residents if r.dwelling}
     known = set(session.scalars(select(Dwelling.id).where(Dwelling.id.in_(wanted)))) if wanted \
         else set()

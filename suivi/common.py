@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -16,14 +16,14 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from models.admin import is_rehearsal
 from models.db import get_engine, session_scope
 from models.text import ID_MAX, control_problem, strip_controls
 from processes.calendar import parse_moment
 from processes.errors import Refusal
 from processes.fields import year_problem
-
-if TYPE_CHECKING:
-    from processes.read_policy import Viewer
+from processes.read_policy import Viewer, load_viewer
+from processes.rehearsal import check_command_actor, check_command_moment
 
 MAX_ROW_ID = 2**63 - 1
 """The largest id either database can hold: a bigger number names no row."""
@@ -91,8 +91,6 @@ def resolve_now(now: str | None) -> datetime:
     except (ValueError, OverflowError):
         fail(f"--now : date-heure invalide « {now} » (attendu : 2026-11-30T10:00)")
     if moment > wall_clock:
-        from processes.rehearsal import check_command_moment
-
         with unit_of_work(read_only=True) as session:
             check_command_moment(session, asked=moment, wall_clock=wall_clock)
     # After the production database's own answer (no future at all), a rehearsal's limit.
@@ -104,8 +102,6 @@ def resolve_now(now: str | None) -> datetime:
 
 def check_actor(session: Session, actor: str) -> None:
     """`--actor system` is the flows' own: refused from a person on a production database."""
-    from processes.rehearsal import check_command_actor
-
     check_command_actor(session, actor)
 
 
@@ -121,9 +117,6 @@ ReaderOption = typer.Option(
 def reader(session: Session, actor: str | None) -> Viewer | None:
     """The person reading, whose read policy applies; None (everything) only on a rehearsal
     database without --actor."""
-    from models.admin import is_rehearsal
-    from processes.read_policy import load_viewer
-
     if actor is None:
         if is_rehearsal(session):
             return None
