@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models.db import session_factory
 from models.directory import Organisation, Staff
 from processes.authentication import staff_for_token
+from processes.portal_reads import record_landlord_read
 from processes.read_policy import Viewer
 
 SESSION_STAFF = "staff_id"
@@ -120,3 +121,21 @@ def safe_next(next_url: str | None) -> str:
     if "\\" in next_url:
         return "/"
     return next_url
+
+
+def note_read(
+    request: Request,
+    session: Session,
+    viewer: Viewer,
+    what: str,
+    *,
+    case_id: int | None = None,
+    export_id: int | None = None,
+) -> None:
+    """Keeps a landlord user's read (committed before the answer leaves); staff: nothing."""
+    if not viewer.is_landlord:
+        return
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    record_landlord_read(session, viewer, what, now=request.app.state.clock(), target=target,
+                         case_id=case_id, export_id=export_id)
+    session.commit()

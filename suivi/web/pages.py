@@ -28,8 +28,7 @@ from processes.read_policy import (
     redact,
     visible_cases,
 )
-from suivi.web.deps import check_csrf, current_viewer, get_session
-from suivi.web.portal import note_read
+from suivi.web.deps import check_csrf, current_viewer, get_session, note_read
 from suivi.web.views.agenda import agenda_page
 from suivi.web.views.case_list import Filters, case_list
 from suivi.web.views.case_page import case_page

@@ -7,32 +7,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
-from processes.portal_reads import API, EXPORT, PORTAL, record_landlord_read
+from processes.portal_reads import API, EXPORT, PORTAL
 from processes.read_policy import Viewer
-from suivi.web.deps import current_viewer, get_session
+from suivi.web.deps import current_viewer, get_session, note_read
+from suivi.web.pages import _page
 from suivi.web.views.portal import MEDIA_TYPES, SIDECAR, export_file, portal
 from suivi.web.views.words import use_language
 
 router = APIRouter(include_in_schema=False)
 NOT_HERE = "page inconnue : le portail est réservé aux utilisateurs d'un bailleur"
-
-
-def note_read(
-    request: Request,
-    session: Session,
-    viewer: Viewer,
-    what: str,
-    *,
-    case_id: int | None = None,
-    export_id: int | None = None,
-) -> None:
-    """Keeps a landlord user's read (committed before the answer leaves); staff: nothing."""
-    if not viewer.is_landlord:
-        return
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    record_landlord_read(session, viewer, what, now=request.app.state.clock(), target=target,
-                         case_id=case_id, export_id=export_id)
-    session.commit()
 
 
 def _landlord_only(viewer: Viewer) -> None:
@@ -46,8 +29,6 @@ def landlord_portal(
     viewer: Viewer = Depends(current_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
-    from suivi.web.pages import _page
-
     _landlord_only(viewer)
     use_language(viewer.language)
     page = portal(session, viewer)
